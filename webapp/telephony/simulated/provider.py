@@ -1,0 +1,117 @@
+"""SimulatedProvider: the Provider protocol played out from a timeline decided at placement.
+
+State is a pure function of the stored provider_data and the clock, so any process (web,
+worker, sweep) that holds the Call row computes the same snapshot.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Literal
+
+from webapp.telephony.base import (
+    AgentSpec,
+    CallRef,
+    CallRequest,
+    CallSnapshot,
+    PlacedCall,
+    ProviderError,
+    Recording,
+)
+
+from . import audio
+from .script import build_timeline
+from .timeline import Timeline, end_point, snapshot_at
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+HANG_UP_REASONS = ("ended_via_api", "cancelled")
+
+
+class SimulatedProvider:
+    """A stand-in for Twilio + ElevenLabs driven by the test numbers in DESIGN.md.
+
+    `time_scale` is simulated seconds per real second (10 plays a call ten times faster);
+    it is stored with each call at placement. `recordings_voice` is the espeak-ng voice
+    (default "en-us"); `use_espeak` forces (True) or forbids (False) espeak-ng, None detects.
+    """
+
+    name = "simulated"
+
+    def __init__(
+        self,
+        time_scale: float = 1.0,
+        clock: Callable[[], float] = time.time,
+        recordings_voice: str | None = None,
+        use_espeak: bool | None = None,
+    ):
+        if not time_scale > 0:
+            raise ValueError("time_scale must be greater than 0")
+        self.time_scale = float(time_scale)
+        self.clock = clock
+        self.recordings_voice = recordings_voice or "en-us"
+        self.use_espeak = use_espeak
+
+    def sync_agent(self, agent: AgentSpec) -> str | None:
+        return None
+
+    def place_call(self, request: CallRequest) -> PlacedCall:
+        if not E164.match(request.to_number or ""):
+            raise ProviderError(f"{request.to_number!r} is not an E.164 phone number.")
+        timeline = build_timeline(request)
+        data = {
+            "placed_at": float(self.clock()),
+            "time_scale": self.time_scale,
+            **timeline.to_data(),
+        }
+        return PlacedCall(provider_call_id=f"sim_{uuid.uuid4().hex}", provider_data=data)
+
+    def _elapsed(self, data: dict) -> float:
+        """Simulated seconds since the call was placed."""
+        try:
+            placed_at = float(data["placed_at"])
+            scale = float(data.get("time_scale") or self.time_scale)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProviderError("This call was not placed by the simulated provider.") from exc
+        return (self.clock() - placed_at) * scale
+
+    def poll(self, call: CallRef) -> CallSnapshot:
+        data = call.provider_data or {}
+        timeline = Timeline.from_data(data)
+        return snapshot_at(timeline, self._elapsed(data), data.get("hangup"))
+
+    def hang_up(self, call: CallRef, reason: Literal["ended_via_api", "cancelled"]) -> dict:
+        """Records the hang-up time; a call that already ended (or was hung up) is unchanged."""
+        if reason not in HANG_UP_REASONS:
+            raise ProviderError(f"Unknown hang-up reason {reason!r}.")
+        data = dict(call.provider_data or {})
+        if self.poll(call).is_terminal:
+            return data
+        data["hangup"] = {
+            "reason": reason,
+            "elapsed_seconds": round(self._elapsed(data), 2),
+        }
+        return data
+
+    def fetch_final(self, call: CallRef) -> CallSnapshot:
+        """The final snapshot once the call has ended (the current one before that)."""
+        return self.poll(call)
+
+    def fetch_recording(self, call: CallRef) -> Recording | None:
+        """A WAV of an answered call once it has ended; None if never answered or still live."""
+        data = call.provider_data or {}
+        timeline = Timeline.from_data(data)
+        snapshot = snapshot_at(timeline, self._elapsed(data), data.get("hangup"))
+        _, call_time, _ = end_point(timeline, data.get("hangup"))
+        if not snapshot.is_terminal or not timeline.answered or call_time <= 0:
+            return None
+        wav = audio.render_recording(
+            snapshot.turns,
+            snapshot.events,
+            call_time,
+            use_espeak=self.use_espeak,
+            voice=self.recordings_voice,
+        )
+        return Recording("audio/wav", wav)
