@@ -1,0 +1,325 @@
+"""ElevenLabs Agents endpoints (agents, Twilio outbound calls, conversations, audio) and
+signed post-call webhooks, in the shapes of the real API."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import hmac
+import json
+import re
+import time
+
+import requests
+from werkzeug.wrappers import Response
+
+from .conversations import (
+    SCENARIOS,
+    EmulatedCall,
+    conversation_json,
+    fake_mp3,
+    new_id,
+    substitute,
+    timeline,
+    twilio_sid,
+)
+from .server import json_response
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+SYSTEM_TOOLS = {
+    "end_call",
+    "play_keypad_touch_tone",
+    "voicemail_detection",
+    "transfer_to_number",
+    "transfer_to_agent",
+    "language_detection",
+    "skip_turn",
+}
+
+
+def _detail(status, message, code):
+    return json_response({"detail": {"status": status, "message": message}}, code)
+
+
+def _unprocessable(loc, msg):
+    return json_response({"detail": [{"loc": ["body", *loc], "msg": msg, "type": "value_error"}]}, 422)
+
+
+def _deep_merge(base: dict, patch: dict) -> dict:
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _deep_merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def _validate_agent(body: dict):
+    """422 for the mistakes the real API refuses; None when the body is acceptable."""
+    config = body.get("conversation_config") or {}
+    tts = config.get("tts") or {}
+    for name, low, high in (
+        ("stability", 0, 1),
+        ("similarity_boost", 0, 1),
+        ("speed", 0.7, 1.2),
+    ):
+        value = tts.get(name)
+        if value is not None and not low <= value <= high:
+            return _unprocessable(
+                ["conversation_config", "tts", name],
+                f"must be between {low} and {high}",
+            )
+    tools = ((config.get("agent") or {}).get("prompt") or {}).get("built_in_tools") or {}
+    for key, tool in tools.items():
+        if tool is None:
+            continue
+        loc = ["conversation_config", "agent", "prompt", "built_in_tools", key]
+        if key not in SYSTEM_TOOLS:
+            return _unprocessable(loc, "unknown built-in tool")
+        params = tool.get("params") or {}
+        if tool.get("type") != "system" or not tool.get("name") or params.get("system_tool_type") != key:
+            return _unprocessable(loc, "expected {type: system, name, params{system_tool_type: <key>}}")
+        if key == "transfer_to_number":
+            for transfer in params.get("transfers") or []:
+                dest = transfer.get("transfer_destination") or {}
+                if dest.get("type") != "phone" or not E164.match(dest.get("phone_number", "")):
+                    return _unprocessable(
+                        loc + ["transfers"],
+                        "transfer_destination must be a phone number",
+                    )
+                if not transfer.get("condition"):
+                    return _unprocessable(loc + ["transfers", "condition"], "Field required")
+    return None
+
+
+class ElevenLabsMixin:
+    api_key: str
+    phone_number_id: str
+    agent_number: str
+    webhook_secret: str
+    step_seconds: float
+    clock: str
+    time_scale: float
+
+    def _init_elevenlabs(self):
+        self.agents: dict[str, dict] = {}
+        self.calls: dict[str, EmulatedCall] = {}  # by conversation_id
+
+    # -- helpers for tests ---------------------------------------------------------------
+    def call_by_sid(self, call_sid):
+        return next((c for c in self.calls.values() if c.call_sid == call_sid), None)
+
+    def finish(self, conversation_id):
+        """Jump a conversation to its final state (as if it ended and its analysis is done)."""
+        with self._lock:
+            self.calls[conversation_id].force_final = True
+
+    def conversation(self, conversation_id, *, advance=False) -> dict:
+        call = self.calls[conversation_id]
+        with self._lock:
+            if advance:
+                call.polls += 1
+            t = timeline(
+                call,
+                step_seconds=self.step_seconds,
+                clock=self.clock,
+                time_scale=self.time_scale,
+            )
+            return conversation_json(call, t)
+
+    # -- routes --------------------------------------------------------------------------
+    def _check_key(self, request):
+        if request.headers.get("xi-api-key") != self.api_key:
+            return _detail("invalid_api_key", "Invalid API key", 401)
+        return None
+
+    def el_create_agent(self, request, payload):
+        if not isinstance(payload, dict) or "conversation_config" not in payload:
+            return _unprocessable(["conversation_config"], "Field required")
+        error = _validate_agent(payload)
+        if error:
+            return error
+        agent_id = new_id("agent_")
+        self.agents[agent_id] = {
+            "agent_id": agent_id,
+            "name": payload.get("name") or "",
+            "conversation_config": copy.deepcopy(payload["conversation_config"]),
+            "platform_settings": copy.deepcopy(payload.get("platform_settings") or {}),
+            "tags": list(payload.get("tags") or []),
+            "metadata": {
+                "created_at_unix_secs": int(time.time()),
+                "updated_at_unix_secs": int(time.time()),
+            },
+            "phone_numbers": [],
+        }
+        return json_response({"agent_id": agent_id})
+
+    def el_agent(self, request, payload, agent_id):
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return _detail("agent_not_found", f"Agent with id {agent_id} not found", 404)
+        if request.method == "PATCH":
+            if not isinstance(payload, dict):
+                return _unprocessable([], "Expected a JSON object")
+            candidate = _deep_merge(
+                copy.deepcopy(agent),
+                {k: v for k, v in payload.items() if v is not None},
+            )
+            error = _validate_agent(candidate)
+            if error:
+                return error
+            candidate["metadata"]["updated_at_unix_secs"] = int(time.time())
+            self.agents[agent_id] = candidate
+            agent = candidate
+        return json_response(agent)
+
+    def el_outbound_call(self, request, payload):
+        payload = payload if isinstance(payload, dict) else {}
+        for name in ("agent_id", "agent_phone_number_id", "to_number"):
+            if not isinstance(payload.get(name), str):
+                return _unprocessable([name], "Field required")
+        agent = self.agents.get(payload["agent_id"])
+        if agent is None:
+            return _detail("agent_not_found", f"Agent with id {payload['agent_id']} not found", 404)
+        if payload["agent_phone_number_id"] != self.phone_number_id:
+            return _detail("phone_number_not_found", "Phone number not found", 404)
+        client_data = payload.get("conversation_initiation_client_data") or {}
+        variables = client_data.get("dynamic_variables") or {}
+        for key, value in variables.items():
+            if not isinstance(value, (str, int, float, bool)):
+                return _unprocessable(
+                    ["conversation_initiation_client_data", "dynamic_variables", key],
+                    "Invalid type",
+                )
+        override = client_data.get("conversation_config_override") or {}
+        allowed = ((agent["platform_settings"].get("overrides") or {}).get("conversation_config_override")) or {}
+        for section, fields in override.items():
+            for name in fields or {}:
+                if name == "prompt":
+                    ok = ((allowed.get(section) or {}).get("prompt") or {}).get("prompt")
+                else:
+                    ok = (allowed.get(section) or {}).get(name)
+                if not ok:
+                    message = f"Override for field '{name}' is not allowed by config."
+                    return json_response(
+                        {
+                            "success": False,
+                            "message": message,
+                            "conversation_id": None,
+                            "callSid": None,
+                        }
+                    )
+        to_number = payload["to_number"]
+        if not E164.match(to_number):
+            message = f"Failed to create Twilio call: The 'To' number {to_number} is not a valid phone number."
+            return json_response(
+                {
+                    "success": False,
+                    "message": message,
+                    "conversation_id": None,
+                    "callSid": None,
+                }
+            )
+        agent_config = agent["conversation_config"].get("agent") or {}
+        first_message = (override.get("agent") or {}).get("first_message") or agent_config.get("first_message") or ""
+        platform = agent["platform_settings"]
+        call = EmulatedCall(
+            conversation_id=new_id("conv_"),
+            call_sid=twilio_sid("CA"),
+            agent_id=agent["agent_id"],
+            agent_name=agent["name"],
+            to_number=to_number,
+            from_number=self.agent_number,
+            phone_number_id=self.phone_number_id,
+            scenario=SCENARIOS.get(to_number, "normal"),
+            first_message=substitute(first_message, variables),
+            dynamic_variables=variables,
+            client_data=client_data,
+            criteria_ids=[c["id"] for c in ((platform.get("evaluation") or {}).get("criteria") or [])],
+            data_collection_ids=list((platform.get("data_collection") or {}).keys()),
+        )
+        self.calls[call.conversation_id] = call
+        return json_response(
+            {
+                "success": True,
+                "message": "Success",
+                "conversation_id": call.conversation_id,
+                "callSid": call.call_sid,
+            }
+        )
+
+    def el_conversation(self, request, payload, conversation_id):
+        if conversation_id not in self.calls:
+            return _detail("conversation_not_found", "Conversation not found", 404)
+        return json_response(self.conversation(conversation_id, advance=True))
+
+    def el_audio(self, request, payload, conversation_id):
+        if conversation_id not in self.calls:
+            return _detail("conversation_not_found", "Conversation not found", 404)
+        data = self.conversation(conversation_id)
+        if not data["has_audio"]:
+            return _detail("audio_not_found", "Audio not found for this conversation", 404)
+        return Response(fake_mp3(data["metadata"]["call_duration_secs"]), mimetype="audio/mpeg")
+
+    # -- post-call webhooks --------------------------------------------------------------
+    def elevenlabs_webhook_payload(self, kind, conversation_id, *, failure_reason=None) -> dict:
+        call = self.calls[conversation_id]
+        if kind == "post_call_transcription":
+            data = self.conversation(conversation_id)
+        elif kind == "post_call_audio":
+            audio = fake_mp3(
+                max(
+                    self.conversation(conversation_id)["metadata"]["call_duration_secs"],
+                    1,
+                )
+            )
+            data = {
+                "agent_id": call.agent_id,
+                "conversation_id": conversation_id,
+                "full_audio": base64.b64encode(audio).decode(),
+            }
+        elif kind == "call_initiation_failure":
+            reason = failure_reason or {"busy": "busy", "no_answer": "no-answer"}.get(call.scenario, "unknown")
+            twilio_status = {"busy": "busy", "no-answer": "no-answer"}.get(reason, "failed")
+            data = {
+                "agent_id": call.agent_id,
+                "conversation_id": conversation_id,
+                "failure_reason": reason,
+                "metadata": {
+                    "type": "twilio",
+                    "body": {
+                        "CallSid": call.call_sid,
+                        "CallStatus": twilio_status,
+                        "To": call.to_number,
+                        "From": call.from_number,
+                        "Direction": "outbound-api",
+                        "SipResponseCode": {"busy": "486", "no-answer": "487"}.get(reason, "500"),
+                        "Timestamp": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()),
+                    },
+                },
+            }
+        else:
+            raise ValueError(f"unknown webhook kind {kind!r}")
+        return {"type": kind, "event_timestamp": int(time.time()), "data": data}
+
+    def sign_elevenlabs(self, body: bytes, *, secret=None, timestamp=None) -> str:
+        timestamp = int(time.time()) if timestamp is None else int(timestamp)
+        key = (secret or self.webhook_secret).encode()
+        digest = hmac.new(key, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+        return f"t={timestamp},v0={digest}"
+
+    def build_elevenlabs_webhook(self, kind, conversation_id, *, secret=None, timestamp=None, failure_reason=None):
+        """(raw body, headers) of a signed post-call webhook, as ElevenLabs sends it."""
+        payload = self.elevenlabs_webhook_payload(kind, conversation_id, failure_reason=failure_reason)
+        body = json.dumps(payload).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "ElevenLabs-Signature": self.sign_elevenlabs(body, secret=secret, timestamp=timestamp),
+        }
+        return body, headers
+
+    def send_elevenlabs_webhook(self, url, kind, conversation_id, **kwargs) -> requests.Response:
+        """POST a signed post-call webhook to `url` (e.g. our app's receiver)."""
+        body, headers = self.build_elevenlabs_webhook(kind, conversation_id, **kwargs)
+        return requests.post(url, data=body, headers=headers, timeout=10)
