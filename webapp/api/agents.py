@@ -1,0 +1,43 @@
+from flask import Blueprint
+
+from ..schemas.agents import AgentCreate, AgentListQuery, AgentOut, AgentUpdate
+from ..services import agents as service
+from .endpoint import endpoint
+from .envelope import ok, paginated
+from .serialize import dump, dump_many
+
+bp = Blueprint("agents", __name__, url_prefix="/agents")
+
+
+@bp.get("")
+@endpoint("List agents", query=AgentListQuery, response=AgentOut, many=True)
+def list_agents(principal, query: AgentListQuery):
+    rows, total = service.list_agents(
+        principal.organization_id, enabled=query.enabled, limit=query.limit, offset=query.offset
+    )
+    return paginated(dump_many(AgentOut, rows), total=total, limit=query.limit, offset=query.offset)
+
+
+@bp.post("")
+@endpoint("Create an agent", body=AgentCreate, response=AgentOut, status=201)
+def create_agent(principal, body: AgentCreate):
+    return ok(dump(AgentOut, service.create_agent(principal.organization_id, body)), 201)
+
+
+@bp.get("/<agent_id>")
+@endpoint("Get an agent", response=AgentOut, errors=(404,))
+def get_agent(principal, agent_id: str):
+    return ok(dump(AgentOut, service.get_agent(principal.organization_id, agent_id)))
+
+
+@bp.patch("/<agent_id>")
+@endpoint("Update an agent (partial)", body=AgentUpdate, response=AgentOut, errors=(404,))
+def update_agent(principal, body: AgentUpdate, agent_id: str):
+    return ok(dump(AgentOut, service.update_agent(principal.organization_id, agent_id, body)))
+
+
+@bp.delete("/<agent_id>")
+@endpoint("Delete an agent (only without pending or in-progress tasks)", errors=(404, 409))
+def delete_agent(principal, agent_id: str):
+    service.delete_agent(principal.organization_id, agent_id)
+    return ok({"id": agent_id, "deleted": True})

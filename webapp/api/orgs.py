@@ -1,0 +1,88 @@
+"""Organization management (session auth)."""
+
+from flask import Blueprint, session
+from flask_login import current_user
+
+from ..errors import Forbidden
+from ..schemas.org import OrganizationCreate, OrganizationOut, OrganizationUpdate, WebhookSecretOut
+from ..services import orgs as service
+from .endpoint import endpoint
+from .envelope import ok
+
+bp = Blueprint("organizations", __name__, url_prefix="/organizations")
+
+
+def organization_out(membership) -> dict:
+    org = membership.organization
+    return OrganizationOut(id=org.id, name=org.name, role=membership.role, created_at=org.created_at).model_dump(
+        mode="json"
+    )
+
+
+def _admin_membership(principal, org_id: str):
+    """The caller's membership in `org_id`: 404 if they are not in it, 403 if not an admin."""
+    membership = service.membership(org_id, principal.user_id)
+    if not membership.is_admin:
+        raise Forbidden("Only organization owners and admins can do this")
+    return membership
+
+
+@bp.get("")
+@endpoint("List your organizations", auth="session", response=OrganizationOut, many=True)
+def list_organizations(principal):
+    return ok([organization_out(m) for m in service.memberships_of(principal.user_id)])
+
+
+@bp.post("")
+@endpoint("Create an organization (you become its owner)", auth="session",
+          body=OrganizationCreate, response=OrganizationOut, status=201)  # fmt: skip
+def create_organization(principal, body: OrganizationCreate):
+    org = service.create_organization(body.name, current_user)
+    session["org_id"] = org.id
+    return ok(organization_out(service.membership(org.id, principal.user_id)), 201)
+
+
+@bp.get("/current")
+@endpoint("The organization you are working in", auth="session", response=OrganizationOut)
+def current_organization(principal):
+    return ok(organization_out(service.membership(principal.organization_id, principal.user_id)))
+
+
+@bp.get("/<org_id>")
+@endpoint("Get an organization", auth="session", response=OrganizationOut, errors=(404,))
+def get_organization(principal, org_id: str):
+    return ok(organization_out(service.membership(org_id, principal.user_id)))
+
+
+@bp.patch("/<org_id>")
+@endpoint("Rename an organization", auth="session", body=OrganizationUpdate,
+          response=OrganizationOut, errors=(403, 404))  # fmt: skip
+def update_organization(principal, body: OrganizationUpdate, org_id: str):
+    membership = _admin_membership(principal, org_id)
+    service.rename_organization(org_id, body.name)
+    return ok(organization_out(membership))
+
+
+@bp.post("/<org_id>/switch")
+@endpoint("Work in another of your organizations", auth="session", response=OrganizationOut,
+          errors=(404,))  # fmt: skip
+def switch_organization(principal, org_id: str):
+    membership = service.membership(org_id, principal.user_id)
+    session["org_id"] = org_id
+    return ok(organization_out(membership))
+
+
+@bp.get("/<org_id>/webhook-secret")
+@endpoint("Reveal the webhook signing secret", auth="session", response=WebhookSecretOut,
+          errors=(403, 404))  # fmt: skip
+def get_webhook_secret(principal, org_id: str):
+    membership = _admin_membership(principal, org_id)
+    return ok({"webhook_secret": membership.organization.webhook_secret})
+
+
+@bp.post("/<org_id>/webhook-secret/rotate")
+@endpoint("Rotate the webhook signing secret", auth="session", response=WebhookSecretOut,
+          errors=(403, 404))  # fmt: skip
+def rotate_webhook_secret(principal, org_id: str):
+    _admin_membership(principal, org_id)
+    return ok({"webhook_secret": service.rotate_webhook_secret(org_id)})

@@ -1,0 +1,94 @@
+"""Configuration classes, read from the environment (see README's configuration table)."""
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def database_url_from_env(instance_path: Path) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{instance_path / 'voiceagents.db'}"
+    # Accept the usual spellings and always drive PostgreSQL through psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _dev_secret_key(instance_path: Path) -> str:
+    """A random key kept under instance/, so web and worker processes share it across restarts."""
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+class Config:
+    """Development defaults: SQLite and an embedded Redis under instance/."""
+
+    ENV_NAME = "development"
+
+    def __init__(self, instance_path: Path = DEFAULT_INSTANCE):
+        self.INSTANCE_PATH = str(instance_path)
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or self._missing_secret(instance_path)
+        self.SQLALCHEMY_DATABASE_URI = database_url_from_env(instance_path)
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None  # None: embedded Redis
+        self.RATE_LIMIT = os.environ.get("RATE_LIMIT", "1000 per minute")
+        self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+        self.TELEPHONY_PROVIDER = os.environ.get("TELEPHONY_PROVIDER", "simulated")
+        self.SIMULATOR_TIME_SCALE = float(os.environ.get("SIMULATOR_TIME_SCALE", "1.0"))
+        self.RECORDINGS_DIR = os.environ.get("RECORDINGS_DIR") or str(instance_path / "recordings")
+        self.PUBLIC_BASE_URL = (os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None
+        self.WEBHOOK_ALLOW_LOOPBACK = _env_bool("WEBHOOK_ALLOW_LOOPBACK")
+        self.ELEVENLABS_API_KEY = os.environ.get("ELEVENLABS_API_KEY")
+        self.ELEVENLABS_API_BASE_URL = os.environ.get("ELEVENLABS_API_BASE_URL")
+        self.ELEVENLABS_AGENT_PHONE_NUMBER_ID = os.environ.get("ELEVENLABS_AGENT_PHONE_NUMBER_ID")
+        self.ELEVENLABS_WEBHOOK_SECRET = os.environ.get("ELEVENLABS_WEBHOOK_SECRET")
+        self.TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")
+        self.TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")
+        self.TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER")
+        self.TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL")
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.WTF_CSRF_CHECK_DEFAULT = False  # checked in create_app's before_request instead
+        self.WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+        self.WTF_CSRF_SSL_STRICT = False  # SameSite cookies already cover cross-site posts
+
+    def _missing_secret(self, instance_path: Path) -> str:
+        return _dev_secret_key(instance_path)
+
+
+class ProductionConfig(Config):
+    """Production: refuses to start without a real SECRET_KEY."""
+
+    ENV_NAME = "production"
+
+    def __init__(self, instance_path: Path = DEFAULT_INSTANCE):
+        super().__init__(instance_path)
+        self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+
+    def _missing_secret(self, instance_path: Path) -> str:
+        raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production)")
+
+
+def config_from_env(instance_path: Path = DEFAULT_INSTANCE) -> Config:
+    env_name = os.environ.get("APP_ENV", "development")
+    return ProductionConfig(instance_path) if env_name == "production" else Config(instance_path)

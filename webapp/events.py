@@ -1,0 +1,92 @@
+"""Live call events: published to Redis by whoever changes a call; one subscriber thread per web
+process fans them out to the sockets watching that call."""
+
+import json
+import logging
+import queue
+import threading
+import time
+from datetime import UTC, datetime
+
+import redis
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "va:call-events"
+
+
+def message(type_: str, data: dict) -> dict:
+    """The WebSocket message shape: {type, data, timestamp}."""
+    return {"type": type_, "data": data, "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
+
+
+def publish(connection: redis.Redis, call_id: str, payload: dict) -> None:
+    """Best effort: a live view missing an update is repaired by the next one, a failed call is not."""
+    try:
+        connection.publish(CHANNEL, json.dumps({"call_id": call_id, "message": payload, "sent": time.time()}))
+    except redis.RedisError as exc:
+        log.warning("could not publish event for call %s: %s", call_id, exc)
+
+
+class Fanout:
+    """Per-process registry of socket queues by call id, fed by one Redis subscriber thread."""
+
+    def __init__(self, redis_url: str):
+        self.redis_url = redis_url
+        self._watchers: dict[str, set[queue.Queue]] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+
+    def watch(self, call_id: str) -> queue.Queue:
+        self._ensure_listener()
+        inbox: queue.Queue = queue.Queue()
+        with self._lock:
+            self._watchers.setdefault(call_id, set()).add(inbox)
+        return inbox
+
+    def unwatch(self, call_id: str, inbox: queue.Queue) -> None:
+        with self._lock:
+            watchers = self._watchers.get(call_id)
+            if watchers is not None:
+                watchers.discard(inbox)
+                if not watchers:
+                    del self._watchers[call_id]
+
+    def _ensure_listener(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._ready.clear()
+                self._thread = threading.Thread(target=self._listen_forever, name="call-events", daemon=True)
+                self._thread.start()
+        self._ready.wait(timeout=5)
+
+    def _listen_forever(self) -> None:
+        while True:
+            try:
+                pubsub = redis.Redis.from_url(self.redis_url).pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(CHANNEL)
+                self._ready.set()
+                for raw in pubsub.listen():
+                    self._dispatch(raw["data"])
+            except redis.RedisError as exc:
+                log.warning("event subscriber lost Redis (%s); reconnecting", exc)
+                time.sleep(1)
+
+    def _dispatch(self, data: bytes) -> None:
+        event = json.loads(data)
+        with self._lock:
+            watchers = list(self._watchers.get(event["call_id"], ()))
+        for inbox in watchers:
+            inbox.put(event["message"])
+
+
+_fanouts: dict[str, Fanout] = {}
+_fanouts_lock = threading.Lock()
+
+
+def fanout_for(redis_url: str) -> Fanout:
+    with _fanouts_lock:
+        if redis_url not in _fanouts:
+            _fanouts[redis_url] = Fanout(redis_url)
+        return _fanouts[redis_url]

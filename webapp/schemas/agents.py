@@ -1,0 +1,119 @@
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .common import OutModel, StrictModel, Text
+from .phone import PhoneNumber
+
+DTMF_KEY = r"^[0-9*#]$"
+DTMF_ACTIONS = ("confirm", "decline", "opt_out", "end_call", "transfer", "label")
+
+
+class VoiceSettings(StrictModel):
+    """ElevenLabs voice settings."""
+
+    voice_id: Text(100) | None = None
+    model_id: Text(100) | None = None
+    stability: float | None = Field(None, ge=0, le=1)
+    similarity_boost: float | None = Field(None, ge=0, le=1)
+    style: float | None = Field(None, ge=0, le=1)
+    use_speaker_boost: bool | None = None
+    speed: float | None = Field(None, ge=0.7, le=1.2)
+
+
+class NavigationRule(StrictModel):
+    when: Text(300, min_length=1) = Field(description="Case-insensitive phrase, or a regular expression written /.../")
+    press: str = Field(pattern=r"^[0-9*#w]{1,20}$", description="Digits to press")
+
+    @field_validator("when")
+    @classmethod
+    def regex_compiles(cls, value: str) -> str:
+        if len(value) > 1 and value.startswith("/") and value.endswith("/"):
+            try:
+                re.compile(value[1:-1])
+            except re.error as exc:
+                raise ValueError(f"is not a valid regular expression: {exc}") from None
+        return value
+
+
+class InputRule(StrictModel):
+    action: Literal["confirm", "decline", "opt_out", "end_call", "transfer", "label"]
+    label: Text(100) | None = None
+    to_number: PhoneNumber | None = None
+
+    @model_validator(mode="after")
+    def action_arguments(self) -> "InputRule":
+        if self.action == "transfer" and not self.to_number:
+            raise ValueError("a transfer needs to_number")
+        if self.action == "label" and not self.label:
+            raise ValueError("a label action needs label")
+        return self
+
+
+class DtmfRules(StrictModel):
+    navigation: list[NavigationRule] = Field(default_factory=list, max_length=20)
+    inputs: dict[str, InputRule] = Field(default_factory=dict)
+
+    @field_validator("inputs")
+    @classmethod
+    def keys_are_digits(cls, value: dict) -> dict:
+        bad = [key for key in value if not re.match(DTMF_KEY, key)]
+        if bad:
+            raise ValueError(f"keys must be one of 0-9, * or #; got {', '.join(bad)}")
+        return value
+
+
+class AgentCreate(StrictModel):
+    name: Text(200, min_length=1)
+    system_prompt: Text(20000, min_length=1)
+    description: Text(2000) | None = None
+    starting_message: Text(2000) | None = None
+    language: str = Field("en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    enabled: bool = True
+    voice_settings: VoiceSettings = Field(default_factory=VoiceSettings)
+    dtmf_rules: DtmfRules = Field(default_factory=DtmfRules)
+
+
+class AgentUpdate(StrictModel):
+    name: Text(200, min_length=1) | None = None
+    system_prompt: Text(20000, min_length=1) | None = None
+    description: Text(2000) | None = None
+    starting_message: Text(2000) | None = None
+    language: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    enabled: bool | None = None
+    voice_settings: VoiceSettings | None = None
+    dtmf_rules: DtmfRules | None = None
+
+
+NOT_NULLABLE_AGENT_FIELDS = ("name", "system_prompt", "enabled", "language")
+
+
+class AgentListQuery(StrictModel):
+    enabled: bool | None = None
+    limit: int = Field(50, ge=1, le=100)
+    offset: int = Field(0, ge=0)
+
+
+class AgentOut(OutModel):
+    id: str
+    name: str
+    description: str | None
+    system_prompt: str
+    starting_message: str | None
+    language: str
+    enabled: bool
+    voice_settings: dict
+    dtmf_rules: dict
+    remote_agent_id: str | None
+    sync_status: str
+    sync_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AgentSummary(OutModel):
+    id: str
+    name: str
+    enabled: bool

@@ -1,0 +1,76 @@
+from datetime import datetime
+from typing import Literal
+
+from pydantic import EmailStr, Field
+
+from .common import OutModel, StrictModel, Text
+
+Role = Literal["owner", "admin", "member"]
+
+
+class ApiKeyCreate(StrictModel):
+    name: Text(100) = ""
+
+
+class ApiKeyOut(OutModel):
+    id: str
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    key: str = Field(description="The full key. Shown only once: store it now.")
+
+
+class OrganizationCreate(StrictModel):
+    name: Text(200, min_length=1)
+
+
+class OrganizationUpdate(StrictModel):
+    name: Text(200, min_length=1)
+
+
+class OrganizationOut(OutModel):
+    id: str
+    name: str
+    role: Role
+    created_at: datetime
+
+
+class WebhookSecretOut(StrictModel):
+    webhook_secret: str
+
+
+class UserOut(OutModel):
+    id: str
+    email: str
+    name: str
+    role: Role
+    joined_at: datetime
+
+
+class InviteCreate(StrictModel):
+    email: EmailStr
+    role: Literal["admin", "member"] = "member"
+
+
+class InviteOut(OutModel):
+    id: str
+    email: str
+    role: Role
+    expires_at: datetime
+    accepted_at: datetime | None
+    created_at: datetime
+
+
+class InviteCreatedOut(InviteOut):
+    invite_url: str = Field(description="Send this link to the invitee. Shown only once.")
+
+
+class SessionOut(StrictModel):
+    user: dict
+    organization: OrganizationOut
+    csrf_token: str

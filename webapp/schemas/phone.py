@@ -1,0 +1,27 @@
+"""E.164 phone numbers, validated with phonenumbers so the error can say why one was refused."""
+
+import re
+from typing import Annotated
+
+import phonenumbers
+from pydantic import AfterValidator
+
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+
+
+def validate_e164(value: str) -> str:
+    value = value.strip()
+    if not E164.match(value):
+        raise ValueError("must be in E.164 format: + then country code and number, digits only")
+    try:
+        parsed = phonenumbers.parse(value)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"is not a phone number: {exc}") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError("has the wrong number of digits for its country code")
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError("is not an assigned number range in its country (not dialable)")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+PhoneNumber = Annotated[str, AfterValidator(validate_e164)]

@@ -1,0 +1,72 @@
+"""Agent rules and writes."""
+
+import sqlalchemy as sa
+
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..models import Agent, Task, utcnow
+from ..schemas.agents import NOT_NULLABLE_AGENT_FIELDS, AgentCreate, AgentUpdate
+from . import agent_sync
+from .scoping import apply_fields, get_owned, owned, page
+
+OPEN_TASK_STATUSES = ("pending", "in_progress")
+
+
+def _live_agents(org_id: str):
+    return owned(Agent, org_id).where(Agent.deleted_at.is_(None))
+
+
+def list_agents(org_id: str, *, enabled: bool | None, limit: int, offset: int):
+    statement = _live_agents(org_id)
+    if enabled is not None:
+        statement = statement.where(Agent.enabled == enabled)
+    return page(statement, order_by=(Agent.created_at.desc(), Agent.id), limit=limit, offset=offset)
+
+
+def get_agent(org_id: str, agent_id: str) -> Agent:
+    agent = get_owned(Agent, agent_id, org_id, "Agent")
+    if agent.deleted_at is not None:
+        raise NotFound("Agent")
+    return agent
+
+
+def create_agent(org_id: str, data: AgentCreate) -> Agent:
+    agent = Agent(organization_id=org_id, **data.model_dump(mode="json"))
+    db.session.add(agent)
+    agent_sync.mark_for_sync(agent)
+    db.session.commit()
+    agent_sync.enqueue(agent)
+    return agent
+
+
+def update_agent(org_id: str, agent_id: str, data: AgentUpdate) -> Agent:
+    agent = get_agent(org_id, agent_id)
+    fields = data.model_dump(mode="json", exclude_unset=True)
+    nulls = [name for name in NOT_NULLABLE_AGENT_FIELDS if name in fields and fields[name] is None]
+    if nulls:
+        raise Invalid("Validation failed", {name: "must not be null" for name in nulls})
+    for name in ("voice_settings", "dtmf_rules"):
+        if name in fields and fields[name] is None:
+            fields[name] = {}
+    apply_fields(agent, fields)
+    agent_sync.mark_for_sync(agent)
+    db.session.commit()
+    agent_sync.enqueue(agent)
+    return agent
+
+
+def delete_agent(org_id: str, agent_id: str) -> None:
+    agent = get_agent(org_id, agent_id)
+    open_tasks = db.session.execute(
+        sa.select(sa.func.count())
+        .select_from(Task)
+        .where(Task.agent_id == agent.id, Task.status.in_(OPEN_TASK_STATUSES))
+    ).scalar_one()
+    if open_tasks:
+        raise Conflict(
+            f"Agent has {open_tasks} pending or in-progress task(s); finish or delete them first",
+            {"open_tasks": open_tasks},
+        )
+    agent.deleted_at = utcnow()
+    agent.enabled = False
+    db.session.commit()

@@ -1,0 +1,21 @@
+"""Reading calls (the writes are the call engine's, in services.calls)."""
+
+from sqlalchemy.orm import noload
+
+from ..models import Call
+from .scoping import get_owned, owned, page
+
+
+def list_calls(org_id: str, *, task_id=None, agent_id=None, status=None, limit: int, offset: int):
+    statement = owned(Call, org_id).options(noload(Call.turns))
+    if task_id is not None:
+        statement = statement.where(Call.task_id == task_id)
+    if agent_id is not None:
+        statement = statement.where(Call.agent_id == agent_id)
+    if status is not None:
+        statement = statement.where(Call.status == status)
+    return page(statement, order_by=(Call.created_at.desc(), Call.id), limit=limit, offset=offset)
+
+
+def get_call(org_id: str, call_id: str) -> Call:
+    return get_owned(Call, call_id, org_id, "Call")

@@ -1,0 +1,134 @@
+"""Turning tasks into calls and controlling calls: execute, reset, end, cancel, re-fetch."""
+
+import logging
+
+import redis
+import sqlalchemy as sa
+from flask import current_app
+
+from ..errors import Conflict, Unavailable
+from ..extensions import db
+from ..models import Call, Task, utcnow
+from ..queues import enqueue_job, redis_client
+from ..telephony.base import CallSnapshot, HangUpUnsupported, ProviderError
+from . import engine, reports
+from .call_queries import get_call
+from .tasks import get_task
+
+log = logging.getLogger(__name__)
+
+
+def _require_queue() -> None:
+    try:
+        redis_client().ping()
+    except redis.RedisError:
+        raise Unavailable("The call queue (Redis) is unreachable; nothing was changed. Try again shortly.") from None
+
+
+def execute_task(org_id: str, task_id: str) -> Call:
+    """pending → in_progress in one conditional UPDATE, so two concurrent executes make one call."""
+    task = get_task(org_id, task_id)
+    if task.agent.deleted_at is not None or not task.agent.enabled:
+        raise Conflict("The task's agent is disabled; enable it before executing", {"agent_id": task.agent_id})
+    _require_queue()
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(Task)
+        .where(Task.id == task.id, Task.status == "pending")
+        .values(status="in_progress", executed_at=now, finished_at=None, updated_at=now)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        current = db.session.get(Task, task.id)
+        raise Conflict(f"Only pending tasks can be executed; this task is {current.status}", {"status": current.status})
+    call = Call(
+        organization_id=org_id,
+        task_id=task.id,
+        agent_id=task.agent_id,
+        to_number=task.to_number,
+        status="initiated",
+        provider=current_app.config["TELEPHONY_PROVIDER"],
+        last_event_at=now,
+    )
+    db.session.add(call)
+    db.session.flush()
+    db.session.execute(sa.update(Task).where(Task.id == task.id).values(last_call_id=call.id))
+    db.session.commit()
+    try:
+        enqueue_job("start_call", call.id)
+    except redis.RedisError:
+        _undo_execute(task.id, call.id)
+        raise Unavailable("The call queue (Redis) is unreachable; nothing was changed. Try again shortly.") from None
+    return call
+
+
+def _undo_execute(task_id: str, call_id: str) -> None:
+    db.session.rollback()
+    db.session.execute(sa.delete(Call).where(Call.id == call_id))
+    db.session.execute(
+        sa.update(Task).where(Task.id == task_id).values(status="pending", last_call_id=None, executed_at=None)
+    )
+    db.session.commit()
+
+
+def reset_task(org_id: str, task_id: str) -> Task:
+    task = get_task(org_id, task_id)
+    if task.status == "pending":
+        raise Conflict("The task is already pending", {"status": task.status})
+    active = task.last_call_id and db.session.execute(
+        sa.select(Call.status).where(Call.id == task.last_call_id)
+    ).scalar_one_or_none() in ("initiated", "in_progress")
+    if active:
+        raise Conflict("The task's call is still active; end or cancel it first", {"call_id": task.last_call_id})
+    task.status = "pending"
+    task.finished_at = None
+    db.session.commit()
+    return task
+
+
+def _require_active(call: Call) -> None:
+    if not call.is_active:
+        raise Conflict(f"The call is already over ({call.status})", {"status": call.status})
+
+
+def hang_up(org_id: str, call_id: str, reason: str) -> Call:
+    """End (`ended_via_api`, completed) or cancel (`cancelled`, failed) an active call."""
+    call = get_call(org_id, call_id)
+    _require_active(call)
+    if call.provider_call_id:
+        try:
+            call.provider_data = engine.provider().hang_up(engine.call_ref(call), reason)
+        except ProviderError as exc:
+            if isinstance(exc, HangUpUnsupported):
+                raise Conflict(exc.message) from None
+            if exc.unreachable:
+                raise Unavailable(f"The telephony provider is unreachable: {exc.message}") from None
+            raise Conflict(f"The provider refused to stop the call: {exc.message}") from None
+    snapshot = (
+        CallSnapshot(status="completed", end_reason="ended_via_api")
+        if reason == "ended_via_api"
+        else CallSnapshot(status="failed", failure_reason="cancelled", error_message="Cancelled via the API")
+    )
+    if call.provider_call_id:
+        try:
+            polled = engine.provider().poll(engine.call_ref(call))
+            snapshot = polled if polled.is_terminal else CallSnapshot(**{**snapshot.__dict__, "turns": polled.turns})
+        except ProviderError:
+            pass  # the local verdict stands; the final fetch will fill in the transcript
+    engine.apply_snapshot(call, snapshot)
+    return call
+
+
+def refresh_transcript(org_id: str, call_id: str) -> Call:
+    """Fetch the transcript from the provider again, reprocess it and regenerate the report."""
+    call = get_call(org_id, call_id)
+    if call.provider_call_id:
+        try:
+            final = engine.provider().fetch_final(engine.call_ref(call))
+        except ProviderError as exc:
+            raise Unavailable(f"Could not fetch the transcript from the provider: {exc.message}") from None
+        engine.merge_turns(call, final)
+        engine.copy_details(call, final)
+    call.report = reports.build_report(call)
+    db.session.commit()
+    return call

@@ -1,0 +1,47 @@
+"""Call reports: the provider's analysis when it gave one, else the local analyzer's reading."""
+
+from ..models import Call
+from .analysis import analyze_call
+
+
+def _local(call: Call) -> dict:
+    return analyze_call(
+        call.transcript,
+        status=call.status,
+        failure_reason=call.failure_reason,
+        end_reason=call.end_reason,
+        duration_seconds=call.duration_seconds,
+        events=call.events or (),
+        agent_prompt=call.agent.system_prompt if call.agent else "",
+        context_data=call.task.context_data if call.task else None,
+    )
+
+
+def build_report(call: Call) -> dict:
+    report = _local(call)
+    analysis = call.analysis
+    if not analysis:
+        return report
+    provider_data = analysis.get("data_collection") or {}
+    return {
+        **report,
+        "summary": analysis.get("summary") or report["summary"],
+        "call_successful": (
+            analysis["call_successful"] if analysis.get("call_successful") is not None else report["call_successful"]
+        ),
+        "extracted_data": {**report["extracted_data"], **provider_data},
+        "source": "provider",
+    }
+
+
+def report_for(call: Call) -> dict:
+    """The stored report, or one generated now (not stored while the call is still running)."""
+    if call.report is not None:
+        return call.report
+    report = build_report(call)
+    if not call.is_active:
+        from ..extensions import db
+
+        call.report = report
+        db.session.commit()
+    return report

@@ -1,0 +1,62 @@
+"""Task rules and writes (creating calls from tasks lives in services.calls)."""
+
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..models import Task
+from ..schemas.tasks import NOT_NULLABLE_TASK_FIELDS, TaskCreate, TaskUpdate
+from .agents import get_agent
+from .scoping import apply_fields, get_owned, owned, page
+
+DELETABLE_STATUSES = ("pending", "failed")
+
+
+def list_tasks(org_id: str, *, agent_id=None, status=None, limit: int, offset: int):
+    statement = owned(Task, org_id)
+    if agent_id is not None:
+        statement = statement.where(Task.agent_id == agent_id)
+    if status is not None:
+        statement = statement.where(Task.status == status)
+    return page(statement, order_by=(Task.created_at.desc(), Task.id), limit=limit, offset=offset)
+
+
+def get_task(org_id: str, task_id: str) -> Task:
+    return get_owned(Task, task_id, org_id, "Task")
+
+
+def create_task(org_id: str, data: TaskCreate) -> Task:
+    fields = data.model_dump(mode="python")
+    try:
+        get_agent(org_id, fields["agent_id"])
+    except NotFound:
+        raise Invalid("Validation failed", {"agent_id": "no such agent in your organization"}) from None
+    task = Task(organization_id=org_id, status="pending", **fields)
+    db.session.add(task)
+    db.session.commit()
+    return task
+
+
+def update_task(org_id: str, task_id: str, data: TaskUpdate) -> Task:
+    task = get_task(org_id, task_id)
+    if task.status != "pending":
+        raise Conflict(
+            f"Only pending tasks can be updated; this task is {task.status}",
+            {"status": task.status},
+        )
+    fields = data.model_dump(mode="python", exclude_unset=True)
+    nulls = [name for name in NOT_NULLABLE_TASK_FIELDS if name in fields and fields[name] is None]
+    if nulls:
+        raise Invalid("Validation failed", {name: "must not be null" for name in nulls})
+    apply_fields(task, fields)
+    db.session.commit()
+    return task
+
+
+def delete_task(org_id: str, task_id: str) -> None:
+    task = get_task(org_id, task_id)
+    if task.status not in DELETABLE_STATUSES:
+        raise Conflict(
+            f"Only pending or failed tasks can be deleted; this task is {task.status}",
+            {"status": task.status},
+        )
+    db.session.delete(task)
+    db.session.commit()

@@ -1,0 +1,95 @@
+"""/ws/calls/<call_id>: the live transcript of one call, fed by the process's event fan-out."""
+
+import json
+import logging
+import queue
+
+from flask import Blueprint, current_app, request
+from simple_websocket import ConnectionClosed
+
+from .. import events
+from ..api.auth import authenticate_api_key
+from ..errors import AppError
+from ..extensions import db, sock
+from ..models import Call
+from ..services import live
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("sockets", __name__)
+
+MESSAGE_TYPES = ["connected", "transcript_update", "call_status_update", "error"]
+IDLE_POLL_SECONDS = 1.0
+
+
+def _send(ws, type_: str, data: dict) -> None:
+    ws.send(json.dumps(events.message(type_, data)))
+
+
+def _authorize(call_id: str) -> Call:
+    """The call, if the api_key or session_token in the query string may see it."""
+    token = request.args.get("session_token")
+    if token:
+        org_id = live.read_token(token, call_id)
+    else:
+        org_id = authenticate_api_key(request.args.get("api_key")).organization_id
+    call = db.session.get(Call, call_id[:36])
+    if call is None or call.organization_id != org_id:
+        raise live.TokenRejected("Call not found")
+    return call
+
+
+def _status_data(call: Call) -> dict:
+    return {"call_id": call.id, "status": call.status, "failure_reason": call.failure_reason,
+            "end_reason": call.end_reason}  # fmt: skip
+
+
+def _answer_client(ws) -> None:
+    """Reply to keepalive pings without blocking the stream."""
+    while True:
+        raw = ws.receive(timeout=0)
+        if raw is None:
+            return
+        try:
+            incoming = json.loads(raw)
+        except ValueError:
+            _send(ws, "error", {"message": "Messages must be JSON"})
+            continue
+        if isinstance(incoming, dict) and incoming.get("type") == "ping":
+            _send(ws, "pong", {})
+
+
+@sock.route("/ws/calls/<call_id>", bp=bp)
+def call_socket(ws, call_id: str):
+    fanout = events.fanout_for(current_app.config["REDIS_URL"])
+    inbox = fanout.watch(call_id)  # before reading the call, so no update falls in between
+    try:
+        try:
+            call = _authorize(call_id)
+        except (live.TokenRejected, AppError) as exc:
+            _send(ws, "error", {"message": getattr(exc, "message", str(exc))})
+            return
+        _send(ws, "connected", {**_status_data(call), "transcript": call.transcript})
+        active = call.is_active
+        db.session.remove()  # the stream below holds no database connection
+        if not active:
+            _send(ws, "call_status_update", _status_data(call))
+            return
+        _stream(ws, inbox)
+    except ConnectionClosed:
+        pass
+    finally:
+        fanout.unwatch(call_id, inbox)
+        db.session.remove()
+
+
+def _stream(ws, inbox: queue.Queue) -> None:
+    while True:
+        _answer_client(ws)
+        try:
+            message = inbox.get(timeout=IDLE_POLL_SECONDS)
+        except queue.Empty:
+            continue
+        ws.send(json.dumps(message))
+        if message["type"] == "call_status_update" and message["data"]["status"] in ("completed", "failed"):
+            return

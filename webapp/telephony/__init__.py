@@ -1,0 +1,49 @@
+"""Picks the telephony provider named by TELEPHONY_PROVIDER; the engine never imports one itself."""
+
+from .base import Provider, ProviderError
+
+_providers: dict[tuple, Provider] = {}
+
+
+def _build(config) -> Provider:
+    name = config["TELEPHONY_PROVIDER"]
+    if name == "simulated":
+        from .simulated import SimulatedProvider
+
+        return SimulatedProvider(time_scale=config["SIMULATOR_TIME_SCALE"])
+    if name == "elevenlabs":
+        from .elevenlabs import ElevenLabsProvider
+
+        missing = [k for k in ("ELEVENLABS_API_KEY", "ELEVENLABS_AGENT_PHONE_NUMBER_ID") if not config.get(k)]
+        if missing:
+            raise ProviderError(f"TELEPHONY_PROVIDER=elevenlabs needs {', '.join(missing)}")
+        return ElevenLabsProvider(
+            api_key=config["ELEVENLABS_API_KEY"],
+            api_base_url=config.get("ELEVENLABS_API_BASE_URL"),
+            agent_phone_number_id=config["ELEVENLABS_AGENT_PHONE_NUMBER_ID"],
+            twilio_account_sid=config.get("TWILIO_ACCOUNT_SID"),
+            twilio_auth_token=config.get("TWILIO_AUTH_TOKEN"),
+            twilio_api_base_url=config.get("TWILIO_API_BASE_URL"),
+        )
+    raise ProviderError(
+        f"Unknown TELEPHONY_PROVIDER {name!r}: use 'simulated' or 'elevenlabs' "
+        "(ElevenLabs places the calls through your Twilio number)"
+    )
+
+
+def get_provider(config) -> Provider:
+    """One provider object per process and configuration."""
+    key = tuple(
+        config.get(k)
+        for k in (
+            "TELEPHONY_PROVIDER",
+            "SIMULATOR_TIME_SCALE",
+            "ELEVENLABS_API_KEY",
+            "ELEVENLABS_API_BASE_URL",
+            "TWILIO_ACCOUNT_SID",
+            "TWILIO_API_BASE_URL",
+        )  # fmt: skip
+    )
+    if key not in _providers:
+        _providers[key] = _build(config)
+    return _providers[key]

@@ -1,0 +1,84 @@
+"""The RQ worker: `python worker.py [--processes N]`.
+
+Each process runs one non-forking RQ worker inside an app context (with RQ's scheduler for
+retries and scheduled jobs) plus a clock thread that enqueues the periodic jobs: syncing active
+calls, starting due tasks and sweeping stale calls. A Redis lock makes each tick run once across
+all worker processes.
+"""
+
+import argparse
+import logging
+import multiprocessing
+import threading
+
+from rq import SimpleWorker
+
+from webapp import create_app
+from webapp.extensions import db
+from webapp.queues import QUEUE_NAMES, claim_periodic_slot, enqueue_job, queue, redis_client
+
+log = logging.getLogger("worker")
+
+PERIODIC_JOBS = {  # job name → config key with its interval in seconds
+    "sync_active_calls": "SYNC_INTERVAL_SECONDS",
+    "dispatch_due_tasks": "DISPATCH_INTERVAL_SECONDS",
+    "sweep_stale_calls": "SWEEP_INTERVAL_SECONDS",
+}
+DEFAULT_INTERVALS = {"SYNC_INTERVAL_SECONDS": 0.5, "DISPATCH_INTERVAL_SECONDS": 1.0, "SWEEP_INTERVAL_SECONDS": 15.0}
+
+
+class AppWorker(SimpleWorker):
+    """Runs jobs in this process and hands back the database session after each one."""
+
+    def perform_job(self, job, queue):
+        try:
+            return super().perform_job(job, queue)
+        finally:
+            db.session.remove()
+
+
+def _tick(app, stop: threading.Event) -> None:
+    """Enqueue each periodic job at its interval, at most once per interval across processes."""
+    with app.app_context():
+        while not stop.is_set():
+            for name, key in PERIODIC_JOBS.items():
+                interval = float(app.config.get(key, DEFAULT_INTERVALS[key]))
+                try:
+                    if claim_periodic_slot(name, interval):
+                        enqueue_job(name)
+                except Exception as exc:  # Redis down: keep ticking, the worker itself reconnects
+                    log.warning("clock could not enqueue %s: %s", name, exc)
+            stop.wait(0.1)
+
+
+def run_worker() -> None:
+    app = create_app()
+    stop = threading.Event()
+    clock = threading.Thread(target=_tick, args=(app, stop), name="clock", daemon=True)
+    clock.start()
+    with app.app_context():
+        queues = [queue(name) for name in QUEUE_NAMES]
+        worker = AppWorker(queues, connection=redis_client())
+        try:
+            worker.work(with_scheduler=True, logging_level="WARNING")
+        finally:
+            stop.set()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--processes", type=int, default=1, help="worker processes to run (default 1)")
+    args = parser.parse_args()
+    if args.processes <= 1:
+        run_worker()
+        return
+    processes = [multiprocessing.Process(target=run_worker, name=f"worker-{i}") for i in range(args.processes)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    main()
