@@ -1,6 +1,7 @@
 """Application factory: wiring only (no migrations, no network, no prompts)."""
 
 import logging
+import os
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from .extensions import csrf, db, limiter, login_manager, migrate, sock
 
 
 def create_app(config: Config | dict | None = None, instance_path: Path | None = None) -> Flask:
-    instance = Path(instance_path or DEFAULT_INSTANCE)
+    instance = Path(instance_path or os.environ.get("INSTANCE_PATH") or DEFAULT_INSTANCE)
     app = Flask(__name__, instance_path=str(instance), instance_relative_config=False)
     base = config_from_env(instance)
     app.config.from_object(base)

@@ -15,6 +15,16 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def _env_seconds_list(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    value = os.environ.get(name)
+    return tuple(float(part) for part in value.split(",")) if value else default
+
+
 def database_url_from_env(instance_path: Path) -> str:
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -62,6 +72,14 @@ class Config:
         self.TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")
         self.TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER")
         self.TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL")
+        # Call engine timing (seconds)
+        self.SYNC_INTERVAL_SECONDS = _env_float("SYNC_INTERVAL_SECONDS", 0.5)
+        self.DISPATCH_INTERVAL_SECONDS = _env_float("DISPATCH_INTERVAL_SECONDS", 1.0)
+        self.SWEEP_INTERVAL_SECONDS = _env_float("SWEEP_INTERVAL_SECONDS", 15.0)
+        self.CALL_STALE_SECONDS = _env_float("CALL_STALE_SECONDS", 300.0)
+        self.CALL_PLACE_TIMEOUT_SECONDS = _env_float("CALL_PLACE_TIMEOUT_SECONDS", 60.0)
+        self.WEBHOOK_TIMEOUT_SECONDS = _env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+        self.WEBHOOK_RETRY_DELAYS = _env_seconds_list("WEBHOOK_RETRY_DELAYS", (10, 30, 120, 600, 1800))
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

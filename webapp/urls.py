@@ -1,5 +1,7 @@
 """Absolute URLs: from PUBLIC_BASE_URL when set (behind a proxy), else from the request host."""
 
+from urllib.parse import urlsplit
+
 from flask import current_app, request, url_for
 
 
@@ -8,9 +10,10 @@ def base_url() -> str:
 
 
 def public_url(endpoint: str, **values) -> str:
-    return base_url() + url_for(endpoint, **values)
+    # WebSocket rules build absolute ws:// URLs on their own; keep only the path.
+    return base_url() + urlsplit(url_for(endpoint, **values)).path
 
 
 def websocket_url(endpoint: str, **values) -> str:
     url = public_url(endpoint, **values)
-    return "wss://" + url[len("https://") :] if url.startswith("https://") else "ws://" + url[len("http://") :]
+    return "wss://" + url.removeprefix("https://") if url.startswith("https://") else "ws://" + url.removeprefix("http://")

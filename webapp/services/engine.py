@@ -208,8 +208,8 @@ def sweep_stale_calls() -> int:
     """Bring calls that stopped getting updates to a terminal state: nothing stays in progress."""
     config = current_app.config
     now = utcnow()
-    stale_before = now - timedelta(seconds=config.get("CALL_STALE_SECONDS", 300))
-    unplaced_before = now - timedelta(seconds=config.get("CALL_PLACE_TIMEOUT_SECONDS", 60))
+    stale_before = now - timedelta(seconds=config["CALL_STALE_SECONDS"])
+    unplaced_before = now - timedelta(seconds=config["CALL_PLACE_TIMEOUT_SECONDS"])
     stale = db.session.execute(
         sa.select(Call).where(
             Call.status.in_(ACTIVE_CALL_STATUSES),

@@ -20,7 +20,6 @@ from .scoping import owned
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RETRY_DELAYS = (10, 30, 120, 600, 1800)  # seconds before attempts 2..6
 RETRYABLE_STATUSES = {408, 429}
 USER_AGENT = "voice-agents-webhooks/1.0"
 _http = requests.Session()
@@ -74,7 +73,8 @@ def schedule(call: Call, event_type: str) -> WebhookDelivery | None:
 
 
 def retry_delays() -> tuple[float, ...]:
-    return tuple(current_app.config.get("WEBHOOK_RETRY_DELAYS") or DEFAULT_RETRY_DELAYS)
+    """Seconds before attempts 2, 3, ... (default 10 s, 30 s, 2 min, 10 min, 30 min)."""
+    return tuple(current_app.config["WEBHOOK_RETRY_DELAYS"])
 
 
 def _post(delivery: WebhookDelivery, secret: str) -> tuple[int | None, str | None]:
@@ -88,7 +88,7 @@ def _post(delivery: WebhookDelivery, secret: str) -> tuple[int | None, str | Non
     }
     response = _http.post(
         delivery.url, data=body, headers=headers, allow_redirects=False,
-        timeout=current_app.config.get("WEBHOOK_TIMEOUT_SECONDS", 10),
+        timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"],
     )  # fmt: skip
     if 300 <= response.status_code < 400:
         return response.status_code, "redirects are not followed"
