@@ -11,16 +11,25 @@ The environment is exported, so the worker and web processes tests start see the
 """
 
 import os
-import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 import redis
+
+from tests.support import (  # noqa: F401 - re-exported for tests that import them from here
+    ApiClient,
+    Tenant,
+    WorkerProcess,
+    _csrf_from,
+    free_port,
+    login,
+    wait_for_port,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -93,13 +102,13 @@ def backend(tmp_path_factory):
     os.environ.update(TEST_ENVIRONMENT)
     os.environ["RECORDINGS_DIR"] = str(instance / "recordings")
     os.environ["INSTANCE_PATH"] = str(instance)
+    os.environ["REDIS_NAMESPACE"] = f"test-{uuid.uuid4().hex[:8]}"  # runs sharing a Redis server stay apart
     pg_name = None
     if kind == "services":
         if not (_postgres_answers() and _redis_answers()):
             pytest.exit("TEST_BACKEND=services but PostgreSQL or Redis does not answer", returncode=3)
         pg_name, os.environ["DATABASE_URL"] = _create_pg_database()
         os.environ["REDIS_URL"] = REDIS_SERVER_URL
-        redis.Redis.from_url(REDIS_SERVER_URL).flushdb()
     else:
         os.environ["DATABASE_URL"] = f"sqlite:///{instance / 'test.db'}"
         os.environ.pop("REDIS_URL", None)
@@ -145,64 +154,6 @@ def db(app):
     database.session.remove()
 
 
-class ApiClient:
-    """The Flask test client with an API key, returning (status, json body)."""
-
-    def __init__(self, client, key: str):
-        self.client = client
-        self.key = key
-
-    def request(self, method: str, path: str, json=None, headers=None, **kwargs):
-        all_headers = {"Authorization": f"Bearer {self.key}", **(headers or {})}
-        response = self.client.open(f"/api/v1{path}", method=method, json=json, headers=all_headers, **kwargs)
-        return response
-
-    def get(self, path, **kwargs):
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path, json=None, **kwargs):
-        return self.request("POST", path, json=json, **kwargs)
-
-    def patch(self, path, json=None, **kwargs):
-        return self.request("PATCH", path, json=json, **kwargs)
-
-    def delete(self, path, **kwargs):
-        return self.request("DELETE", path, **kwargs)
-
-
-class Tenant:
-    """An organization with its owner and an API key."""
-
-    def __init__(self, app, client):
-        from webapp.services import keys, orgs
-
-        suffix = uuid.uuid4().hex[:8]
-        self.email = f"owner-{suffix}@example.com"
-        self.password = "correct-horse-battery"
-        self.org, self.owner = orgs.sign_up(org_name=f"Org {suffix}", email=self.email, password=self.password)
-        self.org_id = self.org.id
-        _, self.key = keys.create_key(self.org_id, "tests")
-        self.api = ApiClient(client, self.key)
-
-    def agent(self, **overrides) -> dict:
-        body = {"name": "Support agent", "system_prompt": "You confirm deliveries politely.", **overrides}
-        response = self.api.post("/agents", json=body)
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()["data"]
-
-    def task(self, agent_id: str | None = None, **overrides) -> dict:
-        body = {
-            "agent_id": agent_id or self.agent()["id"],
-            "name": "Call Jane",
-            "to_number": "+14155550123",
-            "context_data": {"customer_name": "Jane Roe", "order_id": "A-1001"},
-            **overrides,
-        }
-        response = self.api.post("/tasks", json=body)
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()["data"]
-
-
 @pytest.fixture
 def tenant(app, client):
     return Tenant(app, client)
@@ -218,26 +169,6 @@ def make_tenant(app, client):
     return lambda: Tenant(app, client)
 
 
-def login(client, email: str, password: str) -> str:
-    """Log the test client in through the real form; returns the CSRF token for session writes."""
-    page = client.get("/login")
-    token = _csrf_from(page.get_data(as_text=True))
-    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    session = client.get("/api/v1/session").get_json()
-    return session["data"]["csrf_token"]
-
-
-def _csrf_from(html: str) -> str:
-    import re
-
-    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
 @pytest.fixture
 def csrf_from():
     return _csrf_from
@@ -247,22 +178,6 @@ def csrf_from():
 def logged_in(client, tenant):
     """The test client logged in as the tenant's owner; returns the CSRF token."""
     return login(client, tenant.email, tenant.password)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on port {port}")
 
 
 @pytest.fixture(scope="session")
@@ -275,34 +190,6 @@ def live_server(app):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-
-
-class WorkerProcess:
-    """`python worker.py` as a real subprocess sharing the test database and Redis."""
-
-    def __init__(self, extra_env: dict | None = None, processes: int = 1):
-        self.log_path = Path(os.environ["INSTANCE_PATH"]) / f"worker-{uuid.uuid4().hex[:6]}.log"
-        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "worker.py", "--processes", str(processes)],
-            cwd=ROOT, env={**os.environ, **(extra_env or {})}, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
-
-    def output(self) -> str:
-        return self.log_path.read_text()
 
 
 @pytest.fixture(scope="session")
@@ -325,14 +212,3 @@ def start_worker(backend):
     yield start
     for process in started:
         process.stop()
-
-
-def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
-    """Poll `predicate` until it returns something truthy; fail with `message` on timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")

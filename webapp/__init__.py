@@ -62,7 +62,7 @@ def _init_extensions(app: Flask) -> None:
     sock.init_app(app)
     init_redis(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage_uri(app.config["REDIS_URL"]))
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", "va-limits")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['REDIS_NAMESPACE']}:limits")
     limiter.init_app(app)
 
     from .models import User

@@ -57,6 +57,8 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = database_url_from_env(instance_path)
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = os.environ.get("REDIS_URL") or None  # None: embedded Redis
+        # Prefix of every Redis key and channel we use, so deployments (or test runs) can share a server.
+        self.REDIS_NAMESPACE = os.environ.get("REDIS_NAMESPACE", "va")
         self.RATE_LIMIT = os.environ.get("RATE_LIMIT", "1000 per minute")
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
         self.TELEPHONY_PROVIDER = os.environ.get("TELEPHONY_PROVIDER", "simulated")

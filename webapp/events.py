@@ -12,18 +12,19 @@ import redis
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "va:call-events"
-
-
 def message(type_: str, data: dict) -> dict:
     """The WebSocket message shape: {type, data, timestamp}."""
     return {"type": type_, "data": data, "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
 
 
-def publish(connection: redis.Redis, call_id: str, payload: dict) -> None:
+def channel(namespace: str) -> str:
+    return f"{namespace}:call-events"
+
+
+def publish(connection: redis.Redis, namespace: str, call_id: str, payload: dict) -> None:
     """Best effort: a live view missing an update is repaired by the next one, a failed call is not."""
     try:
-        connection.publish(CHANNEL, json.dumps({"call_id": call_id, "message": payload, "sent": time.time()}))
+        connection.publish(channel(namespace), json.dumps({"call_id": call_id, "message": payload, "sent": time.time()}))
     except redis.RedisError as exc:
         log.warning("could not publish event for call %s: %s", call_id, exc)
 
@@ -31,8 +32,9 @@ def publish(connection: redis.Redis, call_id: str, payload: dict) -> None:
 class Fanout:
     """Per-process registry of socket queues by call id, fed by one Redis subscriber thread."""
 
-    def __init__(self, redis_url: str):
+    def __init__(self, redis_url: str, namespace: str):
         self.redis_url = redis_url
+        self.channel = channel(namespace)
         self._watchers: dict[str, set[queue.Queue]] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -65,7 +67,7 @@ class Fanout:
         while True:
             try:
                 pubsub = redis.Redis.from_url(self.redis_url).pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(CHANNEL)
+                pubsub.subscribe(self.channel)
                 self._ready.set()
                 for raw in pubsub.listen():
                     self._dispatch(raw["data"])
@@ -81,12 +83,13 @@ class Fanout:
             inbox.put(event["message"])
 
 
-_fanouts: dict[str, Fanout] = {}
+_fanouts: dict[tuple[str, str], Fanout] = {}
 _fanouts_lock = threading.Lock()
 
 
-def fanout_for(redis_url: str) -> Fanout:
+def fanout_for(redis_url: str, namespace: str) -> Fanout:
     with _fanouts_lock:
-        if redis_url not in _fanouts:
-            _fanouts[redis_url] = Fanout(redis_url)
-        return _fanouts[redis_url]
+        key = (redis_url, namespace)
+        if key not in _fanouts:
+            _fanouts[key] = Fanout(redis_url, namespace)
+        return _fanouts[key]

@@ -24,8 +24,12 @@ def redis_client() -> redis.Redis:
     return current_app.extensions["redis"]
 
 
+def namespaced(key: str) -> str:
+    return f"{current_app.config['REDIS_NAMESPACE']}:{key}"
+
+
 def queue(name: str = "default") -> Queue:
-    return Queue(name, connection=redis_client())
+    return Queue(namespaced(name), connection=redis_client())
 
 
 JOB_QUEUES = {
@@ -48,11 +52,11 @@ def enqueue_job(name: str, *args, at=None, job_id: str | None = None):
 def claim_periodic_slot(name: str, interval_seconds: float) -> bool:
     """True at most once per interval across all workers, and never while the last run is queued."""
     connection = redis_client()
-    if not connection.set(f"va:tick:{name}", "1", px=max(1, int(interval_seconds * 1000)), nx=True):
+    if not connection.set(namespaced(f"tick:{name}"), "1", px=max(1, int(interval_seconds * 1000)), nx=True):
         return False
-    return bool(connection.set(f"va:queued:{name}", "1", ex=60, nx=True))
+    return bool(connection.set(namespaced(f"queued:{name}"), "1", ex=60, nx=True))
 
 
 def release_periodic_slot(name: str) -> None:
     """Called as a periodic job starts, so the next tick may queue it again."""
-    redis_client().delete(f"va:queued:{name}")
+    redis_client().delete(namespaced(f"queued:{name}"))

@@ -115,5 +115,8 @@ def test_task_to_call_to_transcript_report_recording_and_webhook(live_server, wo
     completed = json.loads(by_event["call_completed"].raw)
     assert completed["status"] == "completed" and completed["data"]["report_excerpt"]
     deliveries = api("GET", f"/calls/{call_id}/webhook-deliveries").json()["data"]
-    assert {d["event_type"]: d["status"] for d in deliveries} == {"call_started": "delivered", "call_completed": "delivered"}
+    assert {d["event_type"]: d["status"] for d in deliveries} == {
+        "call_started": "delivered",
+        "call_completed": "delivered",
+    }
     assert all(d["attempts"][0]["status_code"] == 200 for d in deliveries)

@@ -1,13 +1,13 @@
 """Reading calls (the writes are the call engine's, in services.calls)."""
 
-from sqlalchemy.orm import noload
+from sqlalchemy.orm import lazyload
 
 from ..models import Call
 from .scoping import get_owned, owned, page
 
 
 def list_calls(org_id: str, *, task_id=None, agent_id=None, status=None, limit: int, offset: int):
-    statement = owned(Call, org_id).options(noload(Call.turns))
+    statement = owned(Call, org_id).options(lazyload(Call.turns))  # lists never show transcripts
     if task_id is not None:
         statement = statement.where(Call.task_id == task_id)
     if agent_id is not None:

@@ -58,10 +58,13 @@ def call_request(call: Call) -> CallRequest:
     )
 
 
+def _publish(call: Call, payload: dict) -> None:
+    events.publish(redis_client(), current_app.config["REDIS_NAMESPACE"], call.id, payload)
+
+
 def publish_status(call: Call) -> None:
-    events.publish(
-        redis_client(),
-        call.id,
+    _publish(
+        call,
         events.message(
             "call_status_update",
             {
@@ -75,9 +78,8 @@ def publish_status(call: Call) -> None:
 
 
 def publish_transcript(call: Call, new_turns: list[dict]) -> None:
-    events.publish(
-        redis_client(),
-        call.id,
+    _publish(
+        call,
         events.message(
             "transcript_update", {"call_id": call.id, "transcript": call.transcript, "new_turns": new_turns}
         ),

@@ -61,7 +61,7 @@ def _answer_client(ws) -> None:
 
 @sock.route("/ws/calls/<call_id>", bp=bp)
 def call_socket(ws, call_id: str):
-    fanout = events.fanout_for(current_app.config["REDIS_URL"])
+    fanout = events.fanout_for(current_app.config["REDIS_URL"], current_app.config["REDIS_NAMESPACE"])
     inbox = fanout.watch(call_id)  # before reading the call, so no update falls in between
     try:
         try:
