@@ -1,0 +1,91 @@
+"""Shared by the API tests: a production-like test client, envelope assertions, running calls."""
+
+import itertools
+import re
+
+from flask.testing import FlaskClient
+
+from tests.support import wait_until
+
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+TERMINAL_CALL_STATUSES = ("completed", "failed")
+COMPLETED_NUMBER = "+14155550123"
+BUSY_NUMBER = "+15005550002"
+
+_client_numbers = itertools.count(1)
+
+
+class RequestScopedClient(FlaskClient):
+    """A browser of its own: each request in its own application context, as under a real server,
+    and from its own loopback address.
+
+    The session-wide app context of the `app` fixture would otherwise be reused by every request,
+    sharing `g` (Flask-Login's cached user, Flask-WTF's cached CSRF token) and the database session
+    between requests and tests; one shared address would share the per-address login rate limit."""
+
+    def __init__(self, app):
+        number = next(_client_numbers)
+        super().__init__(app, app.response_class, use_cookies=True)
+        self.environ_base["REMOTE_ADDR"] = f"127.0.{number // 250}.{number % 250 + 1}"
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+def _check_meta(response, body: dict, *, paginated: bool = False) -> dict:
+    meta = body["meta"]
+    expected = {"timestamp", "request_id", "pagination"} if paginated else {"timestamp", "request_id"}
+    assert set(meta) == expected, meta
+    assert TIMESTAMP.match(meta["timestamp"]), meta["timestamp"]
+    assert meta["request_id"] and response.headers["X-Request-ID"] == meta["request_id"]
+    return meta
+
+
+def assert_ok(response, status: int = 200, *, paginated: bool = False):
+    """The success envelope with exactly {success, data, meta}; returns data."""
+    body = response.get_json()
+    assert response.status_code == status, (response.status_code, body)
+    assert response.mimetype == "application/json"
+    assert set(body) == {"success", "data", "meta"}, body
+    assert body["success"] is True
+    _check_meta(response, body, paginated=paginated)
+    return body["data"]
+
+
+def assert_page(response, *, total: int, limit: int, offset: int, has_more: bool) -> list:
+    """A list envelope whose meta.pagination is exactly what is given; returns the items."""
+    items = assert_ok(response, paginated=True)
+    pagination = response.get_json()["meta"]["pagination"]
+    assert pagination == {"total": total, "limit": limit, "offset": offset, "has_more": has_more}
+    return items
+
+
+def assert_error(response, status: int) -> tuple[str, dict]:
+    """The error envelope with exactly {success: false, error, details, meta}; returns (error, details)."""
+    body = response.get_json()
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:500])
+    assert response.mimetype == "application/json"
+    assert set(body) == {"success", "error", "details", "meta"}, body
+    assert body["success"] is False
+    assert isinstance(body["error"], str) and body["error"]
+    assert isinstance(body["details"], dict)
+    _check_meta(response, body)
+    return body["error"], body["details"]
+
+
+def execute(tenant, task_id: str) -> str:
+    """POST /tasks/:id/execute; returns the new call's id."""
+    data = assert_ok(tenant.api.post(f"/tasks/{task_id}/execute"))
+    assert set(data) == {"call_id", "message"} and data["message"] == "Call initiated"
+    return data["call_id"]
+
+
+def wait_for_end(tenant, call_id: str) -> dict:
+    """Poll the call (a worker is running) until it is over; returns it."""
+
+    def finished():
+        call = tenant.api.get(f"/calls/{call_id}").get_json()["data"]
+        return call if call["status"] in TERMINAL_CALL_STATUSES else None
+
+    return wait_until(finished, timeout=60, interval=0.2, message=f"call {call_id} to end")

@@ -1,0 +1,109 @@
+"""Rate limits per API key: headers on every response, a 429 envelope past the limit, and one
+shared count across separate web processes (the counter lives in Redis)."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from tests.api.helpers import RequestScopedClient, assert_error, assert_ok
+from tests.support import ROOT, ApiClient, free_port, wait_for_port, wait_until
+
+
+@pytest.fixture(scope="module")
+def limited_app(backend):
+    from webapp import create_app
+
+    return create_app({"RATE_LIMIT": "5 per minute", "TESTING": True}, instance_path=backend["instance"])
+
+
+def _limit_headers(response) -> tuple[int, int, int]:
+    headers = response.headers
+    return int(headers["X-RateLimit-Limit"]), int(headers["X-RateLimit-Remaining"]), int(headers["X-RateLimit-Reset"])
+
+
+def test_create_app_takes_the_limit_from_its_config(limited_app, app):
+    assert limited_app.config["RATE_LIMIT"] == "5 per minute"
+    assert app.config["RATE_LIMIT"] == os.environ["RATE_LIMIT"]
+
+
+def test_headers_count_down_then_429_per_key(limited_app, make_tenant):
+    tenant = make_tenant()
+    api = ApiClient(RequestScopedClient(limited_app), tenant.key)
+    for remaining in (4, 3, 2, 1, 0):
+        response = api.get("/agents")
+        assert_ok(response, paginated=True)
+        limit, left, reset = _limit_headers(response)
+        assert (limit, left) == (5, remaining)
+        assert time.time() < reset <= time.time() + 61
+
+    refused = api.get("/agents")
+    error, details = assert_error(refused, 429)
+    assert error == "Rate limit exceeded"
+    assert details == {"limit": "5 per 1 minute"}
+    assert _limit_headers(refused)[:2] == (5, 0)
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert_error(api.post("/agents", json={"name": "x", "system_prompt": "y"}), 429)
+
+    second_key = ApiClient(RequestScopedClient(limited_app), make_tenant().key).get("/agents")
+    assert_ok(second_key, paginated=True)
+    assert _limit_headers(second_key)[:2] == (5, 4)
+
+
+def test_the_default_app_sends_the_headers_too(tenant):
+    response = tenant.api.get("/tasks")
+    limit, remaining, reset = _limit_headers(response)
+    assert limit == 1000 and remaining == 999 and reset > time.time()
+
+
+@pytest.fixture
+def two_web_processes(backend):
+    """Two gunicorn processes serving the app, sharing the database and Redis."""
+    env = {**os.environ, "RATE_LIMIT": "10 per minute"}
+    ports = [free_port(), free_port()]
+    log = open(backend["instance"] / "gunicorn.log", "a")  # noqa: SIM115 - closed below
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        for port in ports
+    ]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        for port, url in zip(ports, urls, strict=True):
+            wait_for_port(port, timeout=30)
+            wait_until(lambda url=url: _serves(url), timeout=60, message=f"gunicorn at {url} to boot its worker")
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=15)
+        log.close()
+
+
+def _serves(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/api/v1/openapi.json", timeout=30).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def test_the_limit_holds_across_two_web_processes(two_web_processes, tenant):
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {tenant.key}"
+    statuses = []
+    for attempt in range(16):
+        response = session.get(f"{two_web_processes[attempt % 2]}/api/v1/agents", timeout=30)
+        assert response.headers["X-RateLimit-Limit"] == "10"
+        statuses.append(response.status_code)
+    assert statuses.count(200) == 10
+    assert statuses.count(429) == 6
+    assert statuses[:10] == [200] * 10
