@@ -40,6 +40,12 @@ def login():
     return render_template("auth/login.html", error=error), 401 if error else 200
 
 
+@bp.errorhandler(429)
+def too_many_login_attempts(exc):
+    message = "Too many login attempts from your network. Wait a minute, then try again."
+    return render_template("auth/login.html", error=message), 429
+
+
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
     errors: dict[str, str] = {}

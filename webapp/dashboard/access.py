@@ -1,0 +1,61 @@
+"""Who is using the dashboard: login required everywhere, admin rights checked on the server."""
+
+from functools import wraps
+
+from flask import abort, g, make_response, redirect, request, url_for
+from flask_login import current_user
+
+from ..api.auth import current_membership
+from ..models import Membership
+from . import bp
+from .views import is_htmx
+
+
+@bp.before_request
+def require_membership():
+    if not current_user.is_authenticated:
+        login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
+        if is_htmx():
+            response = make_response("", 401)
+            response.headers["HX-Redirect"] = login_url
+            return response
+        return redirect(login_url)
+    membership = current_membership()
+    if membership is None:
+        abort(403, description="Your account does not belong to an organization any more.")
+    g.membership = membership
+    return None
+
+
+@bp.after_request
+def vary_on_htmx(response):
+    """Pages and fragments share URLs, so caches must keep them apart."""
+    response.vary.add("HX-Request")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@bp.app_context_processor
+def layout_context() -> dict:
+    """The membership for the layout's navigation, on every page (auth and docs pages too)."""
+    return {"membership": g.get("membership") or current_membership()}
+
+
+def membership() -> Membership:
+    return g.membership
+
+
+def org_id() -> str:
+    return g.membership.organization_id
+
+
+def admin_required(view):
+    """Owners and admins only: anyone else gets the 403 page, however the request was made."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not g.membership.is_admin:
+            abort(403, description="Only organization owners and admins can do this.")
+        return view(*args, **kwargs)
+
+    return wrapper
