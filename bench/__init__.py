@@ -1,0 +1,1 @@
+"""Benchmarks of the API, the call engine, live fan-out and webhook delivery (see bench/README.md)."""
