@@ -10,8 +10,11 @@ import argparse
 import logging
 import multiprocessing
 import threading
+import time
 
+import redis
 from rq import SimpleWorker
+from rq.exceptions import StopRequested
 
 from webapp import create_app
 from webapp.extensions import db
@@ -24,11 +27,17 @@ PERIODIC_JOBS = {  # job name → config key with its interval in seconds
     "dispatch_due_tasks": "DISPATCH_INTERVAL_SECONDS",
     "sweep_stale_calls": "SWEEP_INTERVAL_SECONDS",
 }
-DEFAULT_INTERVALS = {"SYNC_INTERVAL_SECONDS": 0.5, "DISPATCH_INTERVAL_SECONDS": 1.0, "SWEEP_INTERVAL_SECONDS": 15.0}
+RESTART_DELAY_SECONDS = 1.0
 
 
 class AppWorker(SimpleWorker):
     """Runs jobs in this process and hands back the database session after each one."""
+
+    stop_signalled = False  # SIGTERM/SIGINT, as opposed to RQ giving up on an error
+
+    def request_stop(self, signum, frame):
+        self.stop_signalled = True
+        super().request_stop(signum, frame)
 
     def perform_job(self, job, queue):
         try:
@@ -42,7 +51,7 @@ def _tick(app, stop: threading.Event) -> None:
     with app.app_context():
         while not stop.is_set():
             for name, key in PERIODIC_JOBS.items():
-                interval = float(app.config.get(key, DEFAULT_INTERVALS[key]))
+                interval = app.config[key]
                 try:
                     if claim_periodic_slot(name, interval):
                         enqueue_job(name)
@@ -58,11 +67,26 @@ def run_worker() -> None:
     clock.start()
     with app.app_context():
         queues = [queue(name) for name in QUEUE_NAMES]
-        worker = AppWorker(queues, connection=redis_client())
         try:
-            worker.work(with_scheduler=True, logging_level="WARNING")
+            while not _work_until_signalled(queues):
+                time.sleep(RESTART_DELAY_SECONDS)
+        except StopRequested:
+            pass  # the stop signal came between two runs
         finally:
             stop.set()
+
+
+def _work_until_signalled(queues) -> bool:
+    """One RQ worker run: True when a signal stopped it, False when it quit on an error. RQ quits
+    on a lost Redis connection (leaving restarts to a supervisor); we start a fresh worker instead."""
+    worker = AppWorker(queues, connection=redis_client())
+    try:
+        worker.work(with_scheduler=True, logging_level="WARNING")
+    except redis.RedisError as exc:
+        log.warning("worker lost Redis (%s)", exc)
+    if not worker.stop_signalled:
+        log.warning("worker stopped on an error; starting it again in %s s", RESTART_DELAY_SECONDS)
+    return worker.stop_signalled
 
 
 def main() -> None:

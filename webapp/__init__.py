@@ -63,6 +63,8 @@ def _init_extensions(app: Flask) -> None:
     init_redis(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage_uri(app.config["REDIS_URL"]))
     app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['REDIS_NAMESPACE']}:limits")
+    # Redis down: count the same limits in this process's memory instead of failing every request.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
 
     from .models import User
@@ -91,7 +93,9 @@ def _register_blueprints(app: Flask) -> None:
     from .api.envelope import REQUEST_ID_HEADER, assign_request_id
     from .api.errors import register_error_handlers
     from .auth import bp as auth_bp
+    from .dashboard import bp as dashboard_bp
     from .docs import bp as docs_bp
+    from .provider_hooks import bp as provider_hooks_bp
     from .sockets import bp as sockets_bp
 
     app.before_request(assign_request_id)
@@ -109,14 +113,21 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(docs_bp)
     app.register_blueprint(sockets_bp)
+    app.register_blueprint(dashboard_bp, url_prefix="/")
+    app.register_blueprint(provider_hooks_bp, url_prefix="/webhooks")
 
 
 def _protect_forms_from_csrf() -> None:
     """CSRF on every session-authenticated write. The API checks it itself, only for session
-    requests (API keys are not ambient credentials, so they need none)."""
+    requests (API keys are not ambient credentials, so they need none). Provider webhooks carry
+    signatures instead."""
     from .api.errors import is_api_request
 
-    if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE") and not is_api_request():
+    if (
+        request.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
+        and not is_api_request()
+        and request.blueprint != "provider_hooks"
+    ):
         csrf.protect()
 
 

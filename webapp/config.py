@@ -74,6 +74,10 @@ class Config:
         self.TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")
         self.TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER")
         self.TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL")
+        self.PROVIDER_TIMEOUT_SECONDS = _env_float("PROVIDER_TIMEOUT_SECONDS", 10.0)  # each ElevenLabs/Twilio request
+        self.AGENT_SYNC_RETRY_SECONDS = _env_float(
+            "AGENT_SYNC_RETRY_SECONDS", 60.0
+        )  # wait before retrying a failed sync
         # Call engine timing (seconds)
         self.SYNC_INTERVAL_SECONDS = _env_float("SYNC_INTERVAL_SECONDS", 0.5)
         self.DISPATCH_INTERVAL_SECONDS = _env_float("DISPATCH_INTERVAL_SECONDS", 1.0)

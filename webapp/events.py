@@ -12,6 +12,7 @@ import redis
 
 log = logging.getLogger(__name__)
 
+
 def message(type_: str, data: dict) -> dict:
     """The WebSocket message shape: {type, data, timestamp}."""
     return {"type": type_, "data": data, "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
@@ -24,7 +25,9 @@ def channel(namespace: str) -> str:
 def publish(connection: redis.Redis, namespace: str, call_id: str, payload: dict) -> None:
     """Best effort: a live view missing an update is repaired by the next one, a failed call is not."""
     try:
-        connection.publish(channel(namespace), json.dumps({"call_id": call_id, "message": payload, "sent": time.time()}))
+        connection.publish(
+            channel(namespace), json.dumps({"call_id": call_id, "message": payload, "sent": time.time()})
+        )
     except redis.RedisError as exc:
         log.warning("could not publish event for call %s: %s", call_id, exc)
 

@@ -21,8 +21,11 @@ def finalize_call(call_id: str) -> str:
 
 
 def sweep_stale_calls() -> int:
+    """Also queues another try of agent syncs that failed (each sweep, once they are old enough)."""
     release_periodic_slot("sweep_stale_calls")
-    return engine.sweep_stale_calls()
+    swept = engine.sweep_stale_calls()
+    agent_sync.retry_failed()
+    return swept
 
 
 def store_recording(call_id: str) -> str:

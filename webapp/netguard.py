@@ -47,7 +47,7 @@ def _check_ip(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, *, allow_loopba
         return
     if ip.is_link_local:
         raise UnsafeAddress(f"resolves to link-local address {ip}")
-    if ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
+    if ip.is_private or ip.is_reserved or ip.is_multicast or ip.is_unspecified or not ip.is_global:
         raise UnsafeAddress(f"resolves to non-public address {ip}")
 
 

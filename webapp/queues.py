@@ -6,7 +6,9 @@ from rq import Queue
 
 from .embedded_redis import ensure_embedded_redis
 
-QUEUE_NAMES = ("calls", "webhooks", "default")
+# Workers take jobs in this order. The periodic sync has a queue of its own, first, so that a backlog
+# of placements or finalizations never holds back the live transcripts of the calls in progress.
+QUEUE_NAMES = ("sync", "calls", "webhooks", "default")
 
 
 def resolve_redis_url(config: dict) -> str:
@@ -34,7 +36,7 @@ def queue(name: str = "default") -> Queue:
 
 JOB_QUEUES = {
     "start_call": "calls",
-    "sync_active_calls": "calls",
+    "sync_active_calls": "sync",
     "finalize_call": "calls",
     "deliver_webhook": "webhooks",
 }

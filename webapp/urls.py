@@ -16,4 +16,6 @@ def public_url(endpoint: str, **values) -> str:
 
 def websocket_url(endpoint: str, **values) -> str:
     url = public_url(endpoint, **values)
-    return "wss://" + url.removeprefix("https://") if url.startswith("https://") else "ws://" + url.removeprefix("http://")
+    return (
+        "wss://" + url.removeprefix("https://") if url.startswith("https://") else "ws://" + url.removeprefix("http://")
+    )

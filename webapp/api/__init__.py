@@ -10,4 +10,5 @@ bp = Blueprint("api", __name__)
 for child in (agents.bp, tasks.bp, calls.bp, keys.bp, orgs.bp, users.bp, openapi.bp):
     bp.register_blueprint(child)
 
-limiter.limit(lambda: current_app.config["RATE_LIMIT"])(bp)
+# One budget per key across every endpoint (a plain blueprint limit would count each endpoint apart).
+limiter.shared_limit(lambda: current_app.config["RATE_LIMIT"], scope="api")(bp)

@@ -27,12 +27,17 @@ class EndpointSpec:
     raw_response: dict | None = field(default=None)  # for non-JSON responses (audio)
 
 
+def _refuse_constant(name: str):
+    """NaN and Infinity are not JSON (Python reads them; PostgreSQL's json type refuses them)."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def read_json_object() -> dict:
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {}
     try:
-        payload = json.loads(raw)
+        payload = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
         raise Invalid("Malformed JSON body", {"body": str(exc)[:200]}) from None
     if not isinstance(payload, dict):

@@ -16,6 +16,7 @@ class Call(IdMixin, TimestampMixin, OrgOwnedMixin, db.Model):
     __table_args__ = (
         sa.Index("ix_calls_org_created", "organization_id", "created_at"),
         sa.Index("ix_calls_org_status_created", "organization_id", "status", "created_at"),
+        sa.Index("ix_calls_org_agent_status_created", "organization_id", "agent_id", "status", "created_at"),
         sa.Index("ix_calls_status_updated", "status", "last_event_at"),
         sa.Index("ix_calls_provider_ref", "provider", "provider_call_id"),
     )

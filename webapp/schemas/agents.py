@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import OutModel, StrictModel, Text
+from .common import MAX_OFFSET, OutModel, StrictModel, Text, not_null
 from .phone import PhoneNumber
 
 DTMF_KEY = r"^[0-9*#]$"
@@ -77,12 +77,12 @@ class AgentCreate(StrictModel):
 
 
 class AgentUpdate(StrictModel):
-    name: Text(200, min_length=1) | None = None
-    system_prompt: Text(20000, min_length=1) | None = None
+    name: Text(200, min_length=1) | None = Field(None, json_schema_extra=not_null)
+    system_prompt: Text(20000, min_length=1) | None = Field(None, json_schema_extra=not_null)
     description: Text(2000) | None = None
     starting_message: Text(2000) | None = None
-    language: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
-    enabled: bool | None = None
+    language: str | None = Field(None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$", json_schema_extra=not_null)
+    enabled: bool | None = Field(None, json_schema_extra=not_null)
     voice_settings: VoiceSettings | None = None
     dtmf_rules: DtmfRules | None = None
 
@@ -93,7 +93,7 @@ NOT_NULLABLE_AGENT_FIELDS = ("name", "system_prompt", "enabled", "language")
 class AgentListQuery(StrictModel):
     enabled: bool | None = None
     limit: int = Field(50, ge=1, le=100)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class AgentOut(OutModel):

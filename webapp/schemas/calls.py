@@ -3,17 +3,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .common import OutModel, StrictModel
+from .common import MAX_OFFSET, OutModel, StrictModel, Text
 
 CallStatus = Literal["initiated", "in_progress", "completed", "failed"]
 
 
 class CallListQuery(StrictModel):
-    task_id: str | None = Field(None, max_length=36)
-    agent_id: str | None = Field(None, max_length=36)
+    task_id: Text(36) | None = None
+    agent_id: Text(36) | None = None
     status: CallStatus | None = None
     limit: int = Field(50, ge=1, le=100)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class TranscriptTurnOut(BaseModel):

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 MAX_JSON_DEPTH = 8
+MAX_OFFSET = 1_000_000_000  # beyond any real page; offset + limit must stay within a 32-bit SQL integer
 
 
 def _reject_unstorable(value: str) -> str:
@@ -56,10 +57,21 @@ def bounded_json_object(max_bytes: int):
 def as_utc(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValueError("needs a time zone, e.g. 2030-01-01T09:00:00Z")
-    return value.astimezone(UTC) if value is not None else None
+    try:
+        return value.astimezone(UTC) if value is not None else None
+    except OverflowError:
+        raise ValueError("is outside the supported date range") from None
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+def not_null(schema: dict) -> None:
+    """`json_schema_extra` of partial-update fields that may be left out but not set to null (the
+    services answer "must not be null"): the document offers only the value's own schema."""
+    options = schema.pop("anyOf")
+    schema.update(next(option for option in options if option.get("type") != "null"))
+    schema.pop("default", None)
 
 
 class StrictModel(BaseModel):
@@ -70,7 +82,7 @@ class StrictModel(BaseModel):
 
 class PageQuery(StrictModel):
     limit: int = Field(50, ge=1, le=100, description="Number of results (max 100)")
-    offset: int = Field(0, ge=0, description="Pagination offset")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Pagination offset")
 
 
 class OutModel(BaseModel):

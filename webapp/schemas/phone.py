@@ -4,7 +4,7 @@ import re
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator
+from pydantic import AfterValidator, WithJsonSchema
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
@@ -24,4 +24,8 @@ def validate_e164(value: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-PhoneNumber = Annotated[str, AfterValidator(validate_e164)]
+PhoneNumber = Annotated[
+    str,
+    AfterValidator(validate_e164),
+    WithJsonSchema({"type": "string", "pattern": E164.pattern, "examples": ["+14155550123"]}),
+]

@@ -5,7 +5,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from ..netguard import UnsafeAddress, check_webhook_url
 from .agents import AgentSummary
-from .common import AwareDatetime, OutModel, StrictModel, Text, bounded_json_object
+from .common import MAX_OFFSET, AwareDatetime, OutModel, StrictModel, Text, bounded_json_object, not_null
 from .phone import PhoneNumber
 
 TaskStatus = Literal["pending", "in_progress", "completed", "failed"]
@@ -25,6 +25,13 @@ def _webhook_url(value: str | None, info: ValidationInfo) -> str | None:
     return value
 
 
+def _not_a_boolean(value):
+    """JSON true/false is not a priority (pydantic would read it as 1/0)."""
+    if isinstance(value, bool):
+        raise ValueError("must be an integer, not a boolean")
+    return value
+
+
 class TaskFields(StrictModel):
     description: Text(2000) | None = None
     starting_message: Text(2000) | None = None
@@ -35,6 +42,7 @@ class TaskFields(StrictModel):
     webhook_events: list[WebhookEvent] = Field(default_factory=list, max_length=3)
 
     _check_webhook_url = field_validator("webhook_url")(_webhook_url)
+    _check_priority = field_validator("priority", mode="before")(_not_a_boolean)
 
     @field_validator("webhook_events")
     @classmethod
@@ -43,33 +51,34 @@ class TaskFields(StrictModel):
 
 
 class TaskCreate(TaskFields):
-    agent_id: str = Field(min_length=1, max_length=36)
+    agent_id: Text(36, min_length=1)
     name: Text(200, min_length=1)
     to_number: PhoneNumber
 
 
 class TaskUpdate(StrictModel):
-    name: Text(200, min_length=1) | None = None
+    name: Text(200, min_length=1) | None = Field(None, json_schema_extra=not_null)
     description: Text(2000) | None = None
-    to_number: PhoneNumber | None = None
+    to_number: PhoneNumber | None = Field(None, json_schema_extra=not_null)
     starting_message: Text(2000) | None = None
-    context_data: ContextData | None = None
-    priority: int | None = Field(None, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
+    context_data: ContextData | None = Field(None, json_schema_extra=not_null)
+    priority: int | None = Field(None, ge=-MAX_PRIORITY, le=MAX_PRIORITY, json_schema_extra=not_null)
     scheduled_at: AwareDatetime | None = None
     webhook_url: Text(2048) | None = None
-    webhook_events: list[WebhookEvent] | None = Field(None, max_length=3)
+    webhook_events: list[WebhookEvent] | None = Field(None, max_length=3, json_schema_extra=not_null)
 
     _check_webhook_url = field_validator("webhook_url")(_webhook_url)
+    _check_priority = field_validator("priority", mode="before")(_not_a_boolean)
 
 
 NOT_NULLABLE_TASK_FIELDS = ("name", "to_number", "context_data", "priority", "webhook_events")
 
 
 class TaskListQuery(StrictModel):
-    agent_id: str | None = Field(None, max_length=36)
+    agent_id: Text(36) | None = None
     status: TaskStatus | None = None
     limit: int = Field(50, ge=1, le=100)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class TaskOut(OutModel):

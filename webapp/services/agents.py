@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Agent, Task, utcnow
-from ..schemas.agents import NOT_NULLABLE_AGENT_FIELDS, AgentCreate, AgentUpdate
+from ..schemas.agents import NOT_NULLABLE_AGENT_FIELDS, AgentCreate, AgentUpdate, DtmfRules, VoiceSettings
 from . import agent_sync
 from .scoping import apply_fields, get_owned, owned, page
 
@@ -45,9 +45,9 @@ def update_agent(org_id: str, agent_id: str, data: AgentUpdate) -> Agent:
     nulls = [name for name in NOT_NULLABLE_AGENT_FIELDS if name in fields and fields[name] is None]
     if nulls:
         raise Invalid("Validation failed", {name: "must not be null" for name in nulls})
-    for name in ("voice_settings", "dtmf_rules"):
+    for name, model in (("voice_settings", VoiceSettings), ("dtmf_rules", DtmfRules)):
         if name in fields and fields[name] is None:
-            fields[name] = {}
+            fields[name] = model().model_dump(mode="json")  # null resets to the shape create gives
     apply_fields(agent, fields)
     agent_sync.mark_for_sync(agent)
     db.session.commit()

@@ -1,13 +1,16 @@
 """Reading calls (the writes are the call engine's, in services.calls)."""
 
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import defer, lazyload
 
 from ..models import Call
 from .scoping import get_owned, owned, page
 
+# Lists show none of these JSON documents; loading them would parse kilobytes per row.
+LIST_DEFERRED = tuple(defer(column) for column in (Call.provider_data, Call.events, Call.analysis, Call.report))
+
 
 def list_calls(org_id: str, *, task_id=None, agent_id=None, status=None, limit: int, offset: int):
-    statement = owned(Call, org_id).options(lazyload(Call.turns))  # lists never show transcripts
+    statement = owned(Call, org_id).options(lazyload(Call.turns), *LIST_DEFERRED)  # lists never show transcripts
     if task_id is not None:
         statement = statement.where(Call.task_id == task_id)
     if agent_id is not None:

@@ -1,6 +1,7 @@
 """Turning tasks into calls and controlling calls: execute, reset, end, cancel, re-fetch."""
 
 import logging
+from dataclasses import replace
 
 import redis
 import sqlalchemy as sa
@@ -25,12 +26,23 @@ def _require_queue() -> None:
         raise Unavailable("The call queue (Redis) is unreachable; nothing was changed. Try again shortly.") from None
 
 
+def _require_provider(agent) -> None:
+    """503 before anything changes when the provider can't be reached (providers with a check)."""
+    try:
+        check = getattr(engine.provider(), "check_reachable", None)
+        if check is not None:
+            check(engine.agent_spec(agent))
+    except ProviderError as exc:
+        raise Unavailable(f"The telephony provider is unavailable; nothing was changed. {exc.message}") from None
+
+
 def execute_task(org_id: str, task_id: str) -> Call:
     """pending → in_progress in one conditional UPDATE, so two concurrent executes make one call."""
     task = get_task(org_id, task_id)
     if task.agent.deleted_at is not None or not task.agent.enabled:
         raise Conflict("The task's agent is disabled; enable it before executing", {"agent_id": task.agent_id})
     _require_queue()
+    _require_provider(task.agent)
     now = utcnow()
     claimed = db.session.execute(
         sa.update(Task)
@@ -112,7 +124,7 @@ def hang_up(org_id: str, call_id: str, reason: str) -> Call:
     if call.provider_call_id:
         try:
             polled = engine.provider().poll(engine.call_ref(call))
-            snapshot = polled if polled.is_terminal else CallSnapshot(**{**snapshot.__dict__, "turns": polled.turns})
+            snapshot = polled if polled.is_terminal else replace(snapshot, turns=polled.turns)
         except ProviderError:
             pass  # the local verdict stands; the final fetch will fill in the transcript
     engine.apply_snapshot(call, snapshot)

@@ -5,6 +5,7 @@ duration. Every change is published for live sockets.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from ..telephony.base import AgentSpec, CallRef, CallRequest, CallSnapshot, Prov
 
 log = logging.getLogger(__name__)
 
+SYNC_BATCH_SIZE = 100  # calls per transaction in a sync pass
 STATUS_ORDER = {"initiated": 0, "in_progress": 1, "completed": 2, "failed": 2}
 TASK_STATUS_FOR_CALL = {"completed": "completed", "failed": "failed"}
 
@@ -58,31 +60,25 @@ def call_request(call: Call) -> CallRequest:
     )
 
 
-def _publish(call: Call, payload: dict) -> None:
-    events.publish(redis_client(), current_app.config["REDIS_NAMESPACE"], call.id, payload)
+def _publish(call_id: str, payload: dict) -> None:
+    events.publish(redis_client(), current_app.config["REDIS_NAMESPACE"], call_id, payload)
 
 
-def publish_status(call: Call) -> None:
-    _publish(
-        call,
-        events.message(
-            "call_status_update",
-            {
-                "call_id": call.id,
-                "status": call.status,
-                "failure_reason": call.failure_reason,
-                "end_reason": call.end_reason,
-            },  # fmt: skip
-        ),
+def status_message(call: Call) -> dict:
+    return events.message(
+        "call_status_update",
+        {
+            "call_id": call.id,
+            "status": call.status,
+            "failure_reason": call.failure_reason,
+            "end_reason": call.end_reason,
+        },
     )
 
 
-def publish_transcript(call: Call, new_turns: list[dict]) -> None:
-    _publish(
-        call,
-        events.message(
-            "transcript_update", {"call_id": call.id, "transcript": call.transcript, "new_turns": new_turns}
-        ),
+def transcript_message(call: Call, new_turns: list[dict]) -> dict:
+    return events.message(
+        "transcript_update", {"call_id": call.id, "transcript": call.transcript, "new_turns": new_turns}
     )
 
 
@@ -91,7 +87,10 @@ def start_call(call_id: str) -> str:
     call = db.session.get(Call, call_id)
     if call is None or call.provider_call_id or not call.is_active:
         return "nothing to do"
+    from . import agent_sync
+
     try:
+        agent_sync.ensure_current(call.agent)
         placed = provider().place_call(call_request(call))
     except ProviderError as exc:
         fail_call(call, "provider_error", exc.message)
@@ -162,47 +161,78 @@ def copy_details(call: Call, snapshot: CallSnapshot) -> bool:
     return changed
 
 
-def apply_snapshot(call: Call, snapshot: CallSnapshot) -> bool:
-    """Apply what the provider says now. A duplicate, late or backwards snapshot changes nothing."""
+def stage_snapshot(call: Call, snapshot: CallSnapshot) -> Callable[[], None] | None:
+    """Apply what the provider says now to the row, without committing. Returns what to announce
+    once committed (live events, finalization), or None: a duplicate, late or backwards snapshot
+    changes nothing."""
     if call.finalized_at is not None:
-        return False
+        return None
     new_turns = merge_turns(call, snapshot) if snapshot.turns else []
     status_changed = _advance_status(call, snapshot)
     details_changed = copy_details(call, snapshot)
     if not (new_turns or status_changed or details_changed):
-        return False
+        return None
     call.last_event_at = utcnow()
+    call_id, ended = call.id, status_changed and not call.is_active
+    # Built now: once committed, the row is expired and reading it would load it again.
+    messages = ([transcript_message(call, new_turns)] if new_turns else []) + (
+        [status_message(call)] if status_changed else []
+    )
+
+    def announce() -> None:
+        for message in messages:
+            _publish(call_id, message)
+        if ended:
+            enqueue_job("finalize_call", call_id)
+
+    return announce
+
+
+def apply_snapshot(call: Call, snapshot: CallSnapshot) -> bool:
+    """Apply what the provider says now, commit, and announce it. Returns whether anything changed."""
+    announce = stage_snapshot(call, snapshot)
+    if announce is None:
+        return False
     db.session.commit()
-    if new_turns:
-        publish_transcript(call, new_turns)
-    if status_changed:
-        publish_status(call)
-    if status_changed and not call.is_active:
-        enqueue_job("finalize_call", call.id)
+    announce()
     return True
 
 
-def sync_call(call: Call) -> bool:
+def poll(call: Call) -> CallSnapshot | None:
     try:
-        snapshot = provider().poll(call_ref(call))
+        return provider().poll(call_ref(call))
     except ProviderError as exc:
         log.warning("poll failed for call %s: %s", call.id, exc.message)
+        return None
+
+
+def sync_call(call: Call) -> bool:
+    snapshot = poll(call)
+    if snapshot is None:
         db.session.rollback()
         return False
     return apply_snapshot(call, snapshot)
 
 
 def sync_active_calls(limit: int = 5000) -> int:
-    """One pass over every active, placed call. Returns how many changed."""
-    calls = db.session.execute(
-        sa.select(Call)
-        .where(Call.status.in_(ACTIVE_CALL_STATUSES), Call.provider_call_id.is_not(None))
-        .order_by(Call.last_event_at)
-        .limit(limit)
+    """One pass over every active call placed by the configured provider, SYNC_BATCH_SIZE calls per
+    transaction: each batch is read fresh, polled, then applied and committed at once (a commit per
+    call would expire, and so reload, every row still waiting). Returns how many changed."""
+    active = (Call.status.in_(ACTIVE_CALL_STATUSES), Call.provider_call_id.is_not(None),
+              Call.provider == current_app.config["TELEPHONY_PROVIDER"])  # fmt: skip
+    call_ids = db.session.execute(
+        sa.select(Call.id).where(*active).order_by(Call.last_event_at).limit(limit)
     ).scalars().all()  # fmt: skip
     changed = 0
-    for call in calls:
-        changed += sync_call(call)
+    for start in range(0, len(call_ids), SYNC_BATCH_SIZE):
+        batch = call_ids[start : start + SYNC_BATCH_SIZE]
+        calls = db.session.execute(sa.select(Call).where(Call.id.in_(batch), *active)).scalars().all()
+        polled = [(call, snapshot) for call in calls if (snapshot := poll(call)) is not None]
+        announcements = [announce for call, snapshot in polled if (announce := stage_snapshot(call, snapshot))]
+        db.session.commit()
+        for announce in announcements:
+            announce()
+        changed += len(announcements)
     return changed
 
 
@@ -222,7 +252,8 @@ def sweep_stale_calls() -> int:
         )
     ).scalars().all()  # fmt: skip
     for call in stale:
-        if call.provider_call_id and sync_call(call) and not call.is_active:
+        ours = call.provider == config["TELEPHONY_PROVIDER"]  # another provider's call can't be polled
+        if call.provider_call_id and ours and sync_call(call) and not call.is_active:
             continue
         if call.is_active:
             reason = "provider_error" if not call.provider_call_id else "timeout"

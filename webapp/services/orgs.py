@@ -61,6 +61,8 @@ def memberships_of(user_id: str) -> list[Membership]:
 
 
 def membership(org_id: str, user_id: str) -> Membership:
+    if "\x00" in org_id:  # no id holds NUL, and PostgreSQL refuses to compare text with one
+        raise NotFound("Organization")
     found = db.session.execute(
         sa.select(Membership).where(Membership.organization_id == org_id, Membership.user_id == user_id)
     ).scalar_one_or_none()

@@ -13,14 +13,23 @@ def owned(model, organization_id: str):
 
 def get_owned(model, object_id: str, organization_id: str, resource: str):
     """The row with this id in this organization, else NotFound (another org's id is a 404)."""
-    row = db.session.execute(owned(model, organization_id).where(model.id == str(object_id)[:36])).scalar_one_or_none()
+    object_id = str(object_id)[:36]
+    if "\x00" in object_id:  # no id holds NUL, and PostgreSQL refuses to compare text with one
+        raise NotFound(resource)
+    row = db.session.execute(owned(model, organization_id).where(model.id == object_id)).scalar_one_or_none()
     if row is None:
         raise NotFound(resource)
     return row
 
 
+TOTAL_COUNT_CAP = 10_000  # rows counted past the requested page; beyond that, the total is a lower bound
+
+
 def page(statement, *, order_by, limit: int, offset: int) -> tuple[list, int]:
-    total = db.session.execute(sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
+    """One page of rows and the total, counted exactly up to TOTAL_COUNT_CAP rows past the page
+    (counting costs a scan of every matching row; has_more stays exact either way)."""
+    counted = statement.order_by(None).limit(offset + limit + TOTAL_COUNT_CAP).subquery()
+    total = db.session.execute(sa.select(sa.func.count()).select_from(counted)).scalar_one()
     rows = db.session.execute(statement.order_by(*order_by).limit(limit).offset(offset)).scalars()
     return list(rows.unique()), total
 

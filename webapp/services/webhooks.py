@@ -10,6 +10,7 @@ from datetime import timedelta
 import requests
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import lazyload
 
 from ..extensions import db
 from ..models import Call, Organization, WebhookAttempt, WebhookDelivery, utcnow
@@ -96,10 +97,15 @@ def _post(delivery: WebhookDelivery, secret: str) -> tuple[int | None, str | Non
 
 
 def deliver(delivery_id: str) -> str:
-    delivery = db.session.get(WebhookDelivery, delivery_id)
-    if delivery is None or delivery.status in ("delivered", "failed"):
+    found = db.session.execute(
+        sa.select(WebhookDelivery, Organization.webhook_secret)
+        .join(Organization, Organization.id == WebhookDelivery.organization_id)
+        .where(WebhookDelivery.id == delivery_id)
+        .options(lazyload(WebhookDelivery.attempts))
+    ).first()
+    if found is None or found[0].status in ("delivered", "failed"):
         return "nothing to do"
-    secret = db.session.get(Organization, delivery.organization_id).webhook_secret
+    delivery, secret = found
     number = delivery.attempt_count + 1
     started = time.perf_counter()
     retryable = False
@@ -116,7 +122,12 @@ def deliver(delivery_id: str) -> str:
         error = f"{type(exc).__name__}: {exc}"[:500]
         retryable = True
     latency_ms = int((time.perf_counter() - started) * 1000)
-    delivery.attempts.append(WebhookAttempt(number=number, status_code=status_code, latency_ms=latency_ms, error=error))
+    # Added on its own, not appended to delivery.attempts (which would load every earlier attempt).
+    db.session.add(
+        WebhookAttempt(
+            delivery_id=delivery.id, number=number, status_code=status_code, latency_ms=latency_ms, error=error
+        )
+    )
     delivery.attempt_count = number
     return _settle(delivery, succeeded=error is None, retryable=retryable)
 
@@ -130,10 +141,11 @@ def _settle(delivery: WebhookDelivery, *, succeeded: bool, retryable: bool) -> s
         delivery.status, delivery.next_attempt_at = "retrying", utcnow() + timedelta(seconds=delay)
     else:
         delivery.status, delivery.next_attempt_at = "failed", None
-    db.session.commit()
-    if delivery.status == "retrying":
-        enqueue_job("deliver_webhook", delivery.id, at=delivery.next_attempt_at)
-    return delivery.status
+    delivery_id, status, next_attempt_at = delivery.id, delivery.status, delivery.next_attempt_at
+    db.session.commit()  # expires the row: reading it afterwards would load it (and its attempts) again
+    if status == "retrying":
+        enqueue_job("deliver_webhook", delivery_id, at=next_attempt_at)
+    return status
 
 
 def deliveries_for_call(org_id: str, call_id: str) -> list[WebhookDelivery]:

@@ -3,6 +3,7 @@
 import json
 import logging
 import queue
+import socket
 
 from flask import Blueprint, current_app, request
 from simple_websocket import ConnectionClosed
@@ -13,6 +14,7 @@ from ..errors import AppError
 from ..extensions import db, sock
 from ..models import Call
 from ..services import live
+from ..services.call_queries import get_call
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +35,7 @@ def _authorize(call_id: str) -> Call:
         org_id = live.read_token(token, call_id)
     else:
         org_id = authenticate_api_key(request.args.get("api_key")).organization_id
-    call = db.session.get(Call, call_id[:36])
-    if call is None or call.organization_id != org_id:
-        raise live.TokenRejected("Call not found")
-    return call
+    return get_call(org_id, call_id)  # NotFound for another organization's call or a malformed id
 
 
 def _status_data(call: Call) -> dict:
@@ -81,6 +80,21 @@ def call_socket(ws, call_id: str):
     finally:
         fanout.unwatch(call_id, inbox)
         db.session.remove()
+        _end_werkzeug_stream(ws)
+
+
+def _end_werkzeug_stream(ws) -> None:
+    """Werkzeug's dev server writes an HTTP response after the socket handler returns, which browsers
+    read as a corrupt frame ("Invalid frame header"). Close, then shut the socket for writing: the
+    server then drops that response (it ignores ConnectionError)."""
+    if ws.mode != "werkzeug":
+        return
+    try:
+        if ws.connected:
+            ws.close()
+        ws.sock.shutdown(socket.SHUT_WR)
+    except (OSError, ConnectionClosed):
+        pass
 
 
 def _stream(ws, inbox: queue.Queue) -> None:

@@ -24,6 +24,7 @@ def _build(config) -> Provider:
             twilio_account_sid=config.get("TWILIO_ACCOUNT_SID"),
             twilio_auth_token=config.get("TWILIO_AUTH_TOKEN"),
             twilio_api_base_url=config.get("TWILIO_API_BASE_URL"),
+            timeout=config.get("PROVIDER_TIMEOUT_SECONDS") or 10.0,
         )
     raise ProviderError(
         f"Unknown TELEPHONY_PROVIDER {name!r}: use 'simulated' or 'elevenlabs' "
@@ -42,6 +43,7 @@ def get_provider(config) -> Provider:
             "ELEVENLABS_API_BASE_URL",
             "TWILIO_ACCOUNT_SID",
             "TWILIO_API_BASE_URL",
+            "PROVIDER_TIMEOUT_SECONDS",
         )  # fmt: skip
     )
     if key not in _providers:

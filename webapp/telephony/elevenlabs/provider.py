@@ -30,6 +30,7 @@ from .conversation import snapshot
 
 NO_RETRY = {"max_retries": 0}  # placing a call twice is worse than failing once; polls come again
 RETRY = {"max_retries": 2}
+CHECK_TIMEOUT_SECONDS = 5.0
 UNAVAILABLE_STATUSES = (502, 503, 504)
 TWILIO_NOT_IN_PROGRESS = 21220  # the call ended before our update reached it
 
@@ -133,6 +134,20 @@ class ElevenLabsProvider:
         with elevenlabs_errors("creating the agent"):
             created = self._convai.agents.create(**payload, request_options=NO_RETRY)
         return created.agent_id
+
+    def check_reachable(self, agent: AgentSpec) -> None:
+        """Raise ProviderError(unreachable=True) when ElevenLabs can't be reached right now.
+        One cheap read; any answer other than 502/503/504 (even a 404) proves it is reachable."""
+        options = {"max_retries": 0, "timeout_in_seconds": min(self.timeout, CHECK_TIMEOUT_SECONDS)}
+        try:
+            with elevenlabs_errors("checking the connection"):
+                if agent.remote_agent_id:
+                    self._convai.agents.get(agent.remote_agent_id, request_options=options)
+                else:
+                    self._convai.agents.list(page_size=1, request_options=options)
+        except ProviderError as exc:
+            if exc.unreachable:
+                raise
 
     # -- calls ---------------------------------------------------------------------------
     def place_call(self, request: CallRequest) -> PlacedCall:
