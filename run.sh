@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh runtime
-scripts/system-packages.sh || true
+scripts/system-packages.sh run || true
 source .venv/bin/activate
 
 export FLASK_APP=wsgi
@@ -21,5 +21,5 @@ echo
 echo "  Voice agents is running at http://127.0.0.1:$PORT  (log in as demo@example.com / demo-password)"
 echo "  API docs: http://127.0.0.1:$PORT/docs   Stop with Ctrl-C."
 echo
-gunicorn --bind "${HOST:-127.0.0.1}:$PORT" --worker-class gthread --workers 2 --threads 32 \
+gunicorn --bind "${HOST:-127.0.0.1}:$PORT" --worker-class gthread --workers 2 --threads 256 \
   --timeout 0 --access-logfile - wsgi:app

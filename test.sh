@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh dev || exit 1
-scripts/system-packages.sh
+scripts/system-packages.sh test
 source .venv/bin/activate
 
 if [ "${CI:-}" = "true" ]; then export REQUIRE_BROWSER=1; fi

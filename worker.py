@@ -9,6 +9,8 @@ all worker processes.
 import argparse
 import logging
 import multiprocessing
+import os
+import signal
 import threading
 import time
 
@@ -99,6 +101,14 @@ def main() -> None:
     processes = [multiprocessing.Process(target=run_worker, name=f"worker-{i}") for i in range(args.processes)]
     for process in processes:
         process.start()
+
+    def pass_on(signum, _frame):
+        for process in processes:
+            if process.is_alive():
+                os.kill(process.pid, signum)
+
+    signal.signal(signal.SIGTERM, pass_on)
+    signal.signal(signal.SIGINT, pass_on)
     for process in processes:
         process.join()
 

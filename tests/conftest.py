@@ -22,6 +22,7 @@ import redis
 
 from tests.support import (  # noqa: F401 - re-exported for tests that import them from here
     ApiClient,
+    ScopedClient,
     Tenant,
     WorkerProcess,
     _csrf_from,
@@ -143,7 +144,7 @@ def app(backend):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    return ScopedClient(app)
 
 
 @pytest.fixture

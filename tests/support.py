@@ -1,5 +1,6 @@
 """Test helpers shared by every test package (the fixtures that use them live in conftest.py)."""
 
+import itertools
 import os
 import re
 import socket
@@ -9,7 +10,28 @@ import time
 import uuid
 from pathlib import Path
 
+from flask.testing import FlaskClient
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+_client_addresses = itertools.count(1)
+
+
+class ScopedClient(FlaskClient):
+    """A browser of its own: each request in its own application context, as under a real server
+    (the `app` fixture's session-wide context would otherwise share `g`, with Flask-Login's cached
+    user and Flask-WTF's cached CSRF token, across requests and clients), and from its own loopback
+    address (the login rate limit counts per address)."""
+
+    def __init__(self, app):
+        super().__init__(app, app.response_class, use_cookies=True)
+        number = next(_client_addresses)
+        self.environ_base["REMOTE_ADDR"] = f"127.0.{number // 250}.{number % 250 + 1}"
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 class ApiClient:

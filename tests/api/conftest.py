@@ -8,13 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.api.helpers import BUSY_NUMBER, COMPLETED_NUMBER, RequestScopedClient, execute, wait_for_end
-from tests.support import ROOT
-
-
-@pytest.fixture
-def client(app):
-    return RequestScopedClient(app)
+from tests.api.helpers import BUSY_NUMBER, COMPLETED_NUMBER, execute, wait_for_end
+from tests.support import ROOT, ScopedClient
 
 
 @dataclass
@@ -33,7 +28,7 @@ class FinishedCalls:
 def finished_calls(app, worker) -> FinishedCalls:
     from tests.support import Tenant
 
-    tenant = Tenant(app, RequestScopedClient(app))
+    tenant = Tenant(app, ScopedClient(app))
     first, second = tenant.agent(name="Completer"), tenant.agent(name="Busy line")
     completed_task = tenant.task(first["id"], to_number=COMPLETED_NUMBER)
     failed_task = tenant.task(second["id"], to_number=BUSY_NUMBER)

@@ -1,9 +1,6 @@
 """Shared by the API tests: a production-like test client, envelope assertions, running calls."""
 
-import itertools
 import re
-
-from flask.testing import FlaskClient
 
 from tests.support import wait_until
 
@@ -11,26 +8,6 @@ TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 TERMINAL_CALL_STATUSES = ("completed", "failed")
 COMPLETED_NUMBER = "+14155550123"
 BUSY_NUMBER = "+15005550002"
-
-_client_numbers = itertools.count(1)
-
-
-class RequestScopedClient(FlaskClient):
-    """A browser of its own: each request in its own application context, as under a real server,
-    and from its own loopback address.
-
-    The session-wide app context of the `app` fixture would otherwise be reused by every request,
-    sharing `g` (Flask-Login's cached user, Flask-WTF's cached CSRF token) and the database session
-    between requests and tests; one shared address would share the per-address login rate limit."""
-
-    def __init__(self, app):
-        number = next(_client_numbers)
-        super().__init__(app, app.response_class, use_cookies=True)
-        self.environ_base["REMOTE_ADDR"] = f"127.0.{number // 250}.{number % 250 + 1}"
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
 
 
 def _check_meta(response, body: dict, *, paginated: bool = False) -> dict:

@@ -9,8 +9,8 @@ import time
 import pytest
 import requests
 
-from tests.api.helpers import RequestScopedClient, assert_error, assert_ok
-from tests.support import ROOT, ApiClient, free_port, wait_for_port, wait_until
+from tests.api.helpers import assert_error, assert_ok
+from tests.support import ROOT, ApiClient, ScopedClient, free_port, wait_for_port, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def test_create_app_takes_the_limit_from_its_config(limited_app, app):
 
 def test_headers_count_down_then_429_per_key(limited_app, make_tenant):
     tenant = make_tenant()
-    api = ApiClient(RequestScopedClient(limited_app), tenant.key)
+    api = ApiClient(ScopedClient(limited_app), tenant.key)
     for remaining in (4, 3, 2, 1, 0):
         response = api.get("/agents")
         assert_ok(response, paginated=True)
@@ -48,7 +48,7 @@ def test_headers_count_down_then_429_per_key(limited_app, make_tenant):
     assert 0 < int(refused.headers["Retry-After"]) <= 60
     assert_error(api.post("/agents", json={"name": "x", "system_prompt": "y"}), 429)
 
-    second_key = ApiClient(RequestScopedClient(limited_app), make_tenant().key).get("/agents")
+    second_key = ApiClient(ScopedClient(limited_app), make_tenant().key).get("/agents")
     assert_ok(second_key, paginated=True)
     assert _limit_headers(second_key)[:2] == (5, 4)
 

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from tests.api.helpers import RequestScopedClient, assert_error, assert_ok
-from tests.support import _csrf_from
+from tests.api.helpers import assert_error, assert_ok
+from tests.support import ScopedClient, _csrf_from
 
 # (method, path, admin only); {org} is the tenant's organization, {key} the tenant's API key id
 SESSION_ENDPOINTS = [
@@ -74,7 +74,7 @@ def member(app, client, tenant, logged_in):
     invite = assert_ok(client.post("/api/v1/users/invite", json={"email": email.upper(), "role": "member"},
                                    headers={"X-CSRFToken": logged_in}), 201)  # fmt: skip
     assert invite["email"] == email and invite["role"] == "member"
-    browser = RequestScopedClient(app)
+    browser = ScopedClient(app)
     path = re.sub(r"^https?://[^/]+", "", invite["invite_url"])
     form = browser.get(path)
     assert form.status_code == 200 and email in form.get_data(as_text=True)

@@ -4,6 +4,7 @@ Every page a test opens fails the test on a JavaScript console error or uncaught
 `Browser.expect_http_error(status)` allows the console line Chromium logs for a response a test
 provokes on purpose (a 403 for a member, say). Screenshots go to test-output/screenshots/."""
 
+import os
 import re
 from pathlib import Path
 
@@ -29,6 +30,8 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture(scope="session")
 def chromium():
     if not CHROMIUM.exists():
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"REQUIRE_BROWSER is set (CI) but Chromium is not installed at {CHROMIUM}")
         pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium); CI installs it")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements-dev.txt)")
     with sync_api.sync_playwright() as playwright:

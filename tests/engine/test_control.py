@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from tests.support import Tenant, WorkerProcess, wait_until
 from tests.engine.conftest import execute, wait_for_call
+from tests.support import Tenant, WorkerProcess, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_reset_only_after_the_call_is_over(slow_tenant):
 
 def test_due_scheduled_tasks_start_by_themselves_highest_priority_first(live_server, worker, tenant):
     agent = tenant.agent()
-    due = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    due = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()  # both fall due in the same tick
     later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     low = tenant.task(agent["id"], name="low", priority=1, scheduled_at=due)
     high = tenant.task(agent["id"], name="high", priority=9, scheduled_at=due)

@@ -1,27 +1,6 @@
 """Clients for in-process requests that behave like separate browsers under a real server."""
 
-import itertools
-
-from flask.testing import FlaskClient
-
-from tests.support import Tenant, _csrf_from
-
-_addresses = itertools.count(1)
-
-
-class ScopedClient(FlaskClient):
-    """Each request in its own application context (the `app` fixture's session-wide context would
-    share `g`, and with it Flask-WTF's cached CSRF token, across clients), from its own address (the
-    login rate limit counts per address)."""
-
-    def __init__(self, app):
-        super().__init__(app, app.response_class, use_cookies=True)
-        number = next(_addresses)
-        self.environ_base["REMOTE_ADDR"] = f"10.77.{number // 250}.{number % 250 + 1}"
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
+from tests.support import ScopedClient, Tenant, _csrf_from
 
 
 def logged_in_client(app, tenant: Tenant) -> tuple[ScopedClient, dict]:

@@ -23,8 +23,8 @@ from schemathesis.checks import (
 )
 from schemathesis.core.failures import FailureGroup
 
-from tests.reliability.helpers import ScopedClient, logged_in_client
-from tests.support import Tenant, wait_until
+from tests.reliability.helpers import logged_in_client
+from tests.support import ScopedClient, Tenant, wait_until
 from webapp.services import keys
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]

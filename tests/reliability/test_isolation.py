@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tests.reliability.helpers import ScopedClient, logged_in_client
-from tests.support import Tenant, free_port, wait_until
+from tests.reliability.helpers import logged_in_client
+from tests.support import ScopedClient, Tenant, free_port, wait_until
 
 HIJACK_BODIES = {"PATCH": {"name": "Hijacked"}}
 

@@ -4,8 +4,8 @@ import hashlib
 
 import sqlalchemy as sa
 
-from tests.reliability.helpers import ScopedClient, logged_in_client
-from tests.support import Tenant, _csrf_from
+from tests.reliability.helpers import logged_in_client
+from tests.support import ScopedClient, Tenant, _csrf_from
 
 
 def every_stored_value(db) -> list[str]:

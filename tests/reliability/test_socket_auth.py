@@ -8,8 +8,7 @@ import pytest
 import websocket
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from tests.reliability.helpers import ScopedClient
-from tests.support import Tenant, wait_until
+from tests.support import ScopedClient, Tenant, wait_until
 
 SALT = "live-call-socket"  # webapp.services.live signs socket tokens with this salt
 

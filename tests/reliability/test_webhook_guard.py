@@ -6,9 +6,8 @@ from werkzeug.wrappers import Response
 
 from tests.emulators import WebhookReceiver
 from tests.emulators.server import EmulatorServer
-from tests.reliability.helpers import ScopedClient
 from tests.reliability.stack import api_session
-from tests.support import ApiClient, free_port, wait_until
+from tests.support import ApiClient, ScopedClient, free_port, wait_until
 
 ALWAYS_REFUSED = [
     "https://10.0.0.1/hook", "https://192.168.1.20/hook", "https://172.16.0.5/hook", "https://172.31.255.1/hook",

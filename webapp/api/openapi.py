@@ -33,7 +33,10 @@ PAGINATION = {
     "type": "object",
     "required": ["total", "limit", "offset", "has_more"],
     "properties": {
-        "total": {"type": "integer"},
+        "total": {
+            "type": "integer",
+            "description": "Exact up to 10,000 rows past this page, a lower bound beyond; has_more is always exact",
+        },
         "limit": {"type": "integer"},
         "offset": {"type": "integer"},
         "has_more": {"type": "boolean"},
