@@ -1,11 +1,13 @@
 """Test helpers shared by every test package (the fixtures that use them live in conftest.py)."""
 
 import itertools
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -163,3 +165,29 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, message:
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+def watch_call_socket(live: dict, *, ping: bool = False) -> tuple[list[dict], threading.Event]:
+    """Connect to the call's live socket (the /calls/:id/live answer) with its session token and
+    collect every message in a thread until the terminal call_status_update; `done` is then set."""
+    import websocket
+
+    messages: list[dict] = []
+    done = threading.Event()
+
+    def collect() -> None:
+        ws = websocket.create_connection(f"{live['websocket_url']}?session_token={live['temp_token']}", timeout=30)
+        try:
+            if ping:
+                ws.send(json.dumps({"type": "ping"}))
+            while True:
+                message = json.loads(ws.recv())
+                messages.append(message)
+                if message["type"] == "call_status_update" and message["data"]["status"] in ("completed", "failed"):
+                    break
+        finally:
+            ws.close()
+            done.set()
+
+    threading.Thread(target=collect, daemon=True).start()
+    return messages, done

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import wait_until
+from tests.support import wait_until
 
 
 def wait_for_call(tenant, call_id: str, *, finalized: bool = True, timeout: float = 60) -> dict:

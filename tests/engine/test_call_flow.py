@@ -5,15 +5,13 @@ import hashlib
 import hmac
 import io
 import json
-import threading
 import wave
 
 import pytest
 import requests
-import websocket
 
-from tests.conftest import wait_until
 from tests.emulators import WebhookReceiver
+from tests.support import wait_until, watch_call_socket
 
 
 @pytest.fixture
@@ -34,20 +32,6 @@ def _verify_signature(secret: str, header: str, body: bytes) -> None:
     assert hmac.compare_digest(parts["v1"], expected)
 
 
-def _collect_socket(url: str, messages: list, done: threading.Event) -> None:
-    ws = websocket.create_connection(url, timeout=30)
-    try:
-        ws.send(json.dumps({"type": "ping"}))
-        while True:
-            message = json.loads(ws.recv())
-            messages.append(message)
-            if message["type"] == "call_status_update" and message["data"]["status"] in ("completed", "failed"):
-                break
-    finally:
-        ws.close()
-        done.set()
-
-
 def test_task_to_call_to_transcript_report_recording_and_webhook(live_server, worker, tenant, receiver):
     api = _http(live_server, tenant)
     agent = tenant.agent(starting_message="Hello {{customer_name}}, this is Acme about order {{order_id}}.")
@@ -61,14 +45,8 @@ def test_task_to_call_to_transcript_report_recording_and_webhook(live_server, wo
 
     live = api("GET", f"/calls/{call_id}/live").json()["data"]
     assert live["websocket_url"].startswith("ws://") and live["websocket_url"].endswith(f"/ws/calls/{call_id}")
-    messages: list[dict] = []
-    done = threading.Event()
-    listener = threading.Thread(
-        target=_collect_socket, args=(f"{live['websocket_url']}?session_token={live['temp_token']}", messages, done)
-    )
-    listener.start()
+    messages, done = watch_call_socket(live, ping=True)
     assert done.wait(60), "the socket never saw the call end"
-    listener.join()
 
     kinds = [m["type"] for m in messages]
     assert kinds[0] == "connected" and "pong" in kinds

@@ -2,40 +2,20 @@
 the provider's analysis in the report, the recording with Range, unanswered outcomes, and
 provider errors at placement and at execute time."""
 
-import json
 import threading
 
 import pytest
-import websocket
 
 from tests.emulators import BUSY_NUMBER, NO_ANSWER_NUMBER, VOICEMAIL_NUMBER
 from tests.provider.conftest import make_app, provider_settings
 from tests.provider.helpers import AGENTS, OUTBOUND_CALL, execute, finished, start_call, synced_agent
-from tests.support import free_port, wait_until
+from tests.support import free_port, wait_until, watch_call_socket
 
 pytestmark = pytest.mark.filterwarnings("ignore:The `__fields__` attribute is deprecated")
 
 
-def _collect_socket(url: str, messages: list, done: threading.Event) -> None:
-    ws = websocket.create_connection(url, timeout=30)
-    try:
-        while True:
-            message = json.loads(ws.recv())
-            messages.append(message)
-            if message["type"] == "call_status_update" and message["data"]["status"] in ("completed", "failed"):
-                break
-    finally:
-        ws.close()
-        done.set()
-
-
 def _watch(account, call_id: str) -> tuple[list, threading.Event]:
-    live = account.http.data(f"/calls/{call_id}/live")
-    messages: list[dict] = []
-    done = threading.Event()
-    url = f"{live['websocket_url']}?session_token={live['temp_token']}"
-    threading.Thread(target=_collect_socket, args=(url, messages, done), daemon=True).start()
-    return messages, done
+    return watch_call_socket(account.http.data(f"/calls/{call_id}/live"))
 
 
 def test_completed_call_streams_turns_and_keeps_analysis_and_recording(account, emulator):
