@@ -18,20 +18,20 @@ from .tasks import get_task
 
 log = logging.getLogger(__name__)
 
+QUEUE_UNREACHABLE = "The call queue (Redis) is unreachable; nothing was changed. Try again shortly."
+
 
 def _require_queue() -> None:
     try:
         redis_client().ping()
     except redis.RedisError:
-        raise Unavailable("The call queue (Redis) is unreachable; nothing was changed. Try again shortly.") from None
+        raise Unavailable(QUEUE_UNREACHABLE) from None
 
 
 def _require_provider(agent) -> None:
-    """503 before anything changes when the provider can't be reached (providers with a check)."""
+    """503 before anything changes when the provider can't be reached."""
     try:
-        check = getattr(engine.provider(), "check_reachable", None)
-        if check is not None:
-            check(engine.agent_spec(agent))
+        engine.provider().check_reachable(engine.agent_spec(agent))
     except ProviderError as exc:
         raise Unavailable(f"The telephony provider is unavailable; nothing was changed. {exc.message}") from None
 
@@ -70,7 +70,7 @@ def execute_task(org_id: str, task_id: str) -> Call:
         enqueue_job("start_call", call.id)
     except redis.RedisError:
         _undo_execute(task.id, call.id)
-        raise Unavailable("The call queue (Redis) is unreachable; nothing was changed. Try again shortly.") from None
+        raise Unavailable(QUEUE_UNREACHABLE) from None
     return call
 
 

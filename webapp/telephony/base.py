@@ -111,6 +111,9 @@ class Provider(Protocol):
     def sync_agent(self, agent: AgentSpec) -> str | None:
         """Create or update the provider-side agent; return its id (None if not applicable)."""
 
+    def check_reachable(self, agent: AgentSpec) -> None:
+        """Raise ProviderError(unreachable=True) if a call for this agent can't be placed right now."""
+
     def place_call(self, request: CallRequest) -> PlacedCall: ...
 
     def poll(self, call: CallRef) -> CallSnapshot:

@@ -57,6 +57,9 @@ class SimulatedProvider:
     def sync_agent(self, agent: AgentSpec) -> str | None:
         return None
 
+    def check_reachable(self, agent: AgentSpec) -> None:
+        return None  # always reachable: it runs in this process
+
     def place_call(self, request: CallRequest) -> PlacedCall:
         if not E164.match(request.to_number or ""):
             raise ProviderError(f"{request.to_number!r} is not an E.164 phone number.")
