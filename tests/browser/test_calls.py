@@ -91,13 +91,14 @@ def test_the_call_list_follows_a_running_call_without_reloading(browser, tenant,
     open_section(page, "Calls")
     row = page.locator(f"#call-{call.id}")
     expect(row).to_contain_text("in progress")
-    expect(page.locator("#call-list")).to_have_attribute("hx-trigger", "every 2s")
+    expect(page.locator("#call-list")).to_have_attribute("data-running", "true")
     screenshot(page, "calls-running")
 
     engine.apply_snapshot(call, CallSnapshot(status="completed", end_reason="ended_by_agent", duration_seconds=12.0))
     expect(row).to_contain_text("completed", timeout=scaled(10_000))
     expect(row).to_contain_text("12 s")
-    expect(page.locator("#call-list")).not_to_have_attribute("hx-trigger", "every 2s")  # polling stops
+    expect(page.locator("#call-list")).to_have_attribute("data-running", "false")  # polling stops
+    expect(page.locator("#call-list")).to_have_attribute("hx-trigger", "activity from:body")
     expect(page).to_have_url(re.compile(r"/calls$"))
 
 
