@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .dashboard import bp as dashboard_bp
     from .docs import bp as docs_bp
+    from .media import bp as media_bp
     from .provider_hooks import bp as provider_hooks_bp
     from .sockets import bp as sockets_bp
 
@@ -115,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sockets_bp)
     app.register_blueprint(dashboard_bp, url_prefix="/")
     app.register_blueprint(provider_hooks_bp, url_prefix="/webhooks")
+    app.register_blueprint(media_bp)
 
 
 def _protect_forms_from_csrf() -> None:
@@ -126,7 +128,7 @@ def _protect_forms_from_csrf() -> None:
     if (
         request.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
         and not is_api_request()
-        and request.blueprint != "provider_hooks"
+        and request.blueprint not in ("provider_hooks", "media")
     ):
         csrf.protect()
 
