@@ -3,17 +3,15 @@ thread) and a real worker, with emulated Twilio (REST, callbacks, media stream, 
 ElevenLabs (agents API and conversation socket). Emulator protocol errors fail the test."""
 
 import os
-import threading
 from types import SimpleNamespace
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.emulators import ProviderEmulator
 from tests.emulators.agent_socket import AgentSocketEmulator
 from tests.emulators.twilio_media import TwilioEmulator
-from tests.provider.helpers import HttpApi
-from tests.support import Tenant, WorkerProcess, free_port
+from tests.provider.helpers import HttpApi, make_app
+from tests.support import ServedApp, Tenant, WorkerProcess, free_port
 
 FROM_NUMBER = "+15550009999"
 
@@ -48,20 +46,17 @@ def settings(emulators, public_url: str) -> dict:
 
 @pytest.fixture(scope="package")
 def site(backend, emulators):
-    from webapp import create_app
-
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    app = create_app({"TESTING": True, **settings(emulators, url)}, instance_path=backend["instance"])
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    app = make_app(backend, settings(emulators, url))
+    served = ServedApp(app, port)
     yield SimpleNamespace(app=app, url=url)
-    server.shutdown()
+    served.stop()
 
 
 @pytest.fixture(scope="package")
-def bridge_worker(site, emulators):
+def provider_worker(site, emulators):
+    """The name marks the tests using it `slow` (tests/conftest.py)."""
     env = {key: str(value) for key, value in settings(emulators, site.url).items()}
     process = WorkerProcess(extra_env=env)
     yield process
@@ -69,7 +64,7 @@ def bridge_worker(site, emulators):
 
 
 @pytest.fixture
-def account(site, bridge_worker):
+def account(site, provider_worker):
     with site.app.app_context():
         tenant = Tenant(site.app, site.app.test_client())
     tenant.http = HttpApi(site.url, tenant.key)

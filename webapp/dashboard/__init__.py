@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("dashboard", __name__)
 
-from . import access, agents, calls, errors, filters, overview, settings, settings_keys, task_import, tasks  # noqa: E402,F401
+from . import access, activity, agents, calls, errors, filters, overview, settings, settings_keys, task_import, tasks  # noqa: E402,F401
