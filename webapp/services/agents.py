@@ -35,7 +35,6 @@ def create_agent(org_id: str, data: AgentCreate) -> Agent:
     db.session.add(agent)
     agent_sync.mark_for_sync(agent)
     db.session.commit()
-    agent_sync.enqueue(agent)
     return agent
 
 
@@ -55,7 +54,6 @@ def update_agent(org_id: str, agent_id: str, data: AgentUpdate) -> Agent:
         raise Invalid("Validation failed", {"voicemail_message": message})
     agent_sync.mark_for_sync(agent)
     db.session.commit()
-    agent_sync.enqueue(agent)
     return agent
 
 
