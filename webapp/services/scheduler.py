@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from ..errors import AppError
 from ..extensions import db
 from ..models import Task, utcnow
+from ..queues import job
 from .calls import execute_task
 
 log = logging.getLogger(__name__)
@@ -14,6 +15,7 @@ log = logging.getLogger(__name__)
 BATCH = 200
 
 
+@job(queue="default", every="DISPATCH_INTERVAL_SECONDS")
 def dispatch_due_tasks() -> int:
     due = db.session.execute(
         sa.select(Task.id, Task.organization_id)
