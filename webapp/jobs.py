@@ -4,7 +4,7 @@ is safe to run twice."""
 from .extensions import db
 from .models import Agent
 from .queues import release_periodic_slot
-from .services import agent_sync, engine, recordings, scheduler, webhooks
+from .services import agent_sync, dispatch, engine, recordings, scheduler, webhooks
 
 
 def start_call(call_id: str) -> str:
@@ -46,3 +46,8 @@ def sync_agent(agent_id: str) -> str:
     if agent is None or agent.sync_status != "pending":
         return "nothing to do"
     return agent_sync.push(agent)
+
+
+def dispatch_org(org_id: str) -> int:
+    """A slot freed or work arrived for this organization: dial what it may dial now."""
+    return dispatch.run_requested(org_id)

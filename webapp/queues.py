@@ -39,6 +39,7 @@ JOB_QUEUES = {
     "sync_active_calls": "sync",
     "finalize_call": "calls",
     "deliver_webhook": "webhooks",
+    "dispatch_org": "calls",
 }
 
 

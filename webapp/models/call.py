@@ -19,6 +19,7 @@ class Call(IdMixin, TimestampMixin, OrgOwnedMixin, db.Model):
         sa.Index("ix_calls_org_agent_status_created", "organization_id", "agent_id", "status", "created_at"),
         sa.Index("ix_calls_status_updated", "status", "last_event_at"),
         sa.Index("ix_calls_provider_ref", "provider", "provider_call_id"),
+        sa.Index("ix_calls_campaign_status", "campaign_id", "status"),
     )
 
     task_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
@@ -43,6 +44,10 @@ class Call(IdMixin, TimestampMixin, OrgOwnedMixin, db.Model):
     recording_content_type: Mapped[str | None] = mapped_column(sa.String(50))
     finalized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    campaign_id: Mapped[str | None] = mapped_column(sa.String(36), sa.ForeignKey("campaigns.id", ondelete="SET NULL"))
+    attempt_number: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
+    # Set just before the provider is asked to dial: a call without it was certainly never dialled.
+    dial_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     task = relationship("Task")
     agent = relationship("Agent")

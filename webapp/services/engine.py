@@ -17,6 +17,7 @@ from ..models import ACTIVE_CALL_STATUSES, Call, Task, TranscriptTurn, utcnow
 from ..queues import enqueue_job, redis_client
 from ..telephony import get_provider
 from ..telephony.base import AgentSpec, CallRef, CallRequest, CallSnapshot, ProviderError
+from . import attempts, dispatch
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ def start_call(call_id: str) -> str:
 
     try:
         agent_sync.ensure_current(call.agent)
+        call.dial_started_at = utcnow()
+        db.session.commit()  # from here on the number may ring: never dial this call again
         placed = provider().place_call(call_request(call))
     except ProviderError as exc:
         fail_call(call, "provider_error", exc.message)
@@ -144,6 +147,7 @@ def _advance_status(call: Call, snapshot: CallSnapshot) -> bool:
         if task is not None and task.last_call_id == call.id:
             task.status = TASK_STATUS_FOR_CALL[snapshot.status]
             task.finished_at = now
+            attempts.settle(task, call, now)
     return True
 
 
@@ -173,7 +177,7 @@ def stage_snapshot(call: Call, snapshot: CallSnapshot) -> Callable[[], None] | N
     if not (new_turns or status_changed or details_changed):
         return None
     call.last_event_at = utcnow()
-    call_id, ended = call.id, status_changed and not call.is_active
+    call_id, org_id, ended = call.id, call.organization_id, status_changed and not call.is_active
     # Built now: once committed, the row is expired and reading it would load it again.
     messages = ([transcript_message(call, new_turns)] if new_turns else []) + (
         [status_message(call)] if status_changed else []
@@ -184,6 +188,7 @@ def stage_snapshot(call: Call, snapshot: CallSnapshot) -> Callable[[], None] | N
             _publish(call_id, message)
         if ended:
             enqueue_job("finalize_call", call_id)
+            dispatch.request_dispatch(org_id)  # a slot is free
 
     return announce
 
@@ -283,6 +288,10 @@ def finalize_call(call_id: str) -> str:
     call.report = reports.build_report(call)
     call.finalized_at = utcnow()
     db.session.commit()
+    if (call.report or {}).get("extracted_data", {}).get("opt_outs"):
+        from . import dnc
+
+        dnc.add_from_call(call)  # the callee asked not to be called again
     webhooks.schedule(call, "call_completed" if call.status == "completed" else "call_failed")
     if call.provider_call_id and call.answered_at is not None:
         recordings.enqueue_store(call.id)
