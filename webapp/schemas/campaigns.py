@@ -60,7 +60,7 @@ class CampaignLimits(StrictModel):
         description="Call outcomes that schedule another attempt",
     )
     backoff_minutes: Minutes | dict[Outcome, Minutes] = Field(
-        60, description="Wait before the next attempt: minutes, or minutes per outcome", examples=[30]
+        60.0, description="Wait before the next attempt: minutes, or minutes per outcome", examples=[30]
     )
 
     _check_ints = field_validator("max_concurrent_calls", "max_attempts", mode="before")(_not_a_boolean)

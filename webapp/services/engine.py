@@ -92,8 +92,8 @@ def start_call(call_id: str) -> str:
 
     try:
         agent_sync.ensure_current(call.agent)
-        call.dial_started_at = utcnow()
-        db.session.commit()  # from here on the number may ring: never dial this call again
+        if not _claim_dial(call):
+            return "nothing to do"
         placed = provider().place_call(call_request(call))
     except ProviderError as exc:
         fail_call(call, "provider_error", exc.message)
@@ -106,6 +106,27 @@ def start_call(call_id: str) -> str:
 
     webhooks.schedule(call, "call_started")
     return "placed"
+
+
+def _claim_dial(call: Call) -> bool:
+    """Mark the call as being dialled, atomically and committed before the provider is asked: a
+    call without `dial_started_at` certainly never rang, so it may be given back to the queue
+    (the sweep fences it with lock_call first); one with it is never dialled again."""
+    claimed = db.session.execute(
+        sa.update(Call)
+        .where(Call.id == call.id, Call.status == "initiated", Call.dial_started_at.is_(None))
+        .values(dial_started_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def lock_call(call: Call) -> None:
+    """Take the call row's write lock (a row lock on PostgreSQL, the write lock on SQLite) and
+    read it fresh: decisions made before commit can't race a concurrent dial claim."""
+    db.session.execute(sa.update(Call).where(Call.id == call.id).values(dial_started_at=Call.dial_started_at))
+    db.session.refresh(call)
 
 
 def fail_call(call: Call, reason: str, message: str | None = None) -> None:
@@ -257,17 +278,17 @@ def sweep_stale_calls() -> int:
         )
     ).scalars().all()  # fmt: skip
     for call in stale:
+        if not call.provider_call_id:
+            lock_call(call)  # a worker may be dialling it right now
+            if call.is_active and not call.provider_call_id:
+                fail_call(call, "provider_error", "The call was never placed (worker stopped?)")
+            db.session.commit()
+            continue
         ours = call.provider == config["TELEPHONY_PROVIDER"]  # another provider's call can't be polled
-        if call.provider_call_id and ours and sync_call(call) and not call.is_active:
+        if ours and sync_call(call) and not call.is_active:
             continue
         if call.is_active:
-            reason = "provider_error" if not call.provider_call_id else "timeout"
-            message = (
-                "The call was never placed (worker stopped?)"
-                if not call.provider_call_id
-                else ("No progress from the provider; the call was closed by the sweep")
-            )
-            fail_call(call, reason, message)
+            fail_call(call, "timeout", "No progress from the provider; the call was closed by the sweep")
     return len(stale)
 
 
