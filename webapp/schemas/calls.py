@@ -62,6 +62,11 @@ class CallOut(OutModel):
 
 class CallDetailOut(CallOut):
     termination_reason: str | None
+    finalized_at: datetime | None = Field(description="when the final transcript and report were stored")
+    recording_status: Literal["pending", "stored", "none"] | None = Field(
+        description="null while the call runs; then pending (being fetched), stored, or none"
+    )
+    recording_note: str | None = Field(description="why there is no recording (yet)")
     events: list[dict[str, Any]]
     transcript: list[TranscriptTurnOut]
     report: ReportOut | None

@@ -35,7 +35,6 @@ def create_agent(org_id: str, data: AgentCreate) -> Agent:
     db.session.add(agent)
     agent_sync.mark_for_sync(agent)
     db.session.commit()
-    agent_sync.enqueue(agent)
     return agent
 
 
@@ -51,7 +50,6 @@ def update_agent(org_id: str, agent_id: str, data: AgentUpdate) -> Agent:
     apply_fields(agent, fields)
     agent_sync.mark_for_sync(agent)
     db.session.commit()
-    agent_sync.enqueue(agent)
     return agent
 
 

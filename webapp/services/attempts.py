@@ -6,8 +6,10 @@ together with the call's end.
 
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from ..extensions import db
-from ..models import Call, Campaign, Task
+from ..models import Call, Campaign, Task, utcnow
 
 
 def backoff(campaign: Campaign, outcome: str) -> timedelta:
@@ -25,12 +27,28 @@ def settle(task: Task, call: Call, now: datetime) -> None:
     campaign = db.session.get(Campaign, task.campaign_id)
     if call.status != "failed" or campaign is None or campaign.status not in ("running", "paused"):
         return
-    if call.dial_started_at is None:  # never dialled (worker died, queue lost): not an attempt
+    if _fence_unplaced(call):  # never dialled (placement lost for too long): not an attempt
         _requeue(task, now, reason=None)
         task.attempt_count = max(0, (task.attempt_count or 1) - 1)
         return
     if call.failure_reason in (campaign.retry_on or ()) and task.attempt_count < campaign.max_attempts:
         _requeue(task, now + backoff(campaign, call.failure_reason), reason="retry_scheduled")
+
+
+def _fence_unplaced(call: Call) -> bool:
+    """True when the call's placement was never claimed, and makes sure it never will be: the
+    claim (engine.start_call) needs placing_started_at empty, and this conditional UPDATE fills it
+    first (row lock on PostgreSQL, write lock on SQLite), so the task can go back to the queue
+    without any chance of the old call ringing too."""
+    if call.placing_started_at is not None:
+        return False
+    fenced = db.session.execute(
+        sa.update(Call)
+        .where(Call.id == call.id, Call.placing_started_at.is_(None))
+        .values(placing_started_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return fenced == 1
 
 
 def _requeue(task: Task, when: datetime, *, reason: str | None) -> None:

@@ -5,14 +5,17 @@ from dataclasses import replace
 
 import redis
 import sqlalchemy as sa
+from flask import current_app
 
 from ..errors import Conflict, Unavailable
 from ..extensions import db
 from ..models import Call, Task, utcnow
-from ..queues import enqueue_job, redis_client
+from ..outbox import enqueue_after_commit
+from ..queues import redis_client
 from ..telephony.base import CallSnapshot, HangUpUnsupported, ProviderError
 from . import dispatch, engine, reports
 from .call_queries import get_call
+from .provider_gateway import agent_spec, call_ref, provider
 from .tasks import get_task
 
 log = logging.getLogger(__name__)
@@ -30,7 +33,7 @@ def _require_queue() -> None:
 def _require_provider(agent) -> None:
     """503 before anything changes when the provider can't be reached."""
     try:
-        engine.provider().check_reachable(engine.agent_spec(agent))
+        provider().check_reachable(agent_spec(agent))
     except ProviderError as exc:
         raise Unavailable(f"The telephony provider is unavailable; nothing was changed. {exc.message}") from None
 
@@ -49,7 +52,7 @@ def execute_task(org_id: str, task_id: str) -> Call | None:
     _require_queue()
     _require_provider(task.agent)
     now = utcnow()
-    db.session.commit()
+    db.session.commit()  # the slot lock must be the first write of its transaction
     if dispatch.free_slots(org_id) <= 0:
         return _queue_task(task.id, now)
     call = dispatch.claim(task.id, org_id, now)
@@ -57,12 +60,8 @@ def execute_task(org_id: str, task_id: str) -> Call | None:
         db.session.rollback()
         current = db.session.get(Task, task.id)
         raise Conflict(f"Only pending tasks can be executed; this task is {current.status}", {"status": current.status})
+    enqueue_after_commit(engine.start_call, call.id)  # if Redis fails now, the sweep places it
     db.session.commit()
-    try:
-        enqueue_job("start_call", call.id)
-    except redis.RedisError:
-        _undo_execute(task.id, call.id)
-        raise Unavailable(QUEUE_UNREACHABLE) from None
     return call
 
 
@@ -78,17 +77,6 @@ def _queue_task(task_id: str, now) -> None:
         db.session.refresh(current)
         raise Conflict(f"Only pending tasks can be executed; this task is {current.status}", {"status": current.status})
     return None
-
-
-def _undo_execute(task_id: str, call_id: str) -> None:
-    db.session.rollback()
-    db.session.execute(sa.delete(Call).where(Call.id == call_id))
-    db.session.execute(
-        sa.update(Task)
-        .where(Task.id == task_id)
-        .values(status="pending", last_call_id=None, executed_at=None, attempt_count=Task.attempt_count - 1)
-    )
-    db.session.commit()
 
 
 def reset_task(org_id: str, task_id: str) -> Task:
@@ -119,7 +107,7 @@ def hang_up(org_id: str, call_id: str, reason: str) -> Call:
     _require_active(call)
     if call.provider_call_id:
         try:
-            call.provider_data = engine.provider().hang_up(engine.call_ref(call), reason)
+            call.provider_data = provider().hang_up(call_ref(call), reason)
         except ProviderError as exc:
             if isinstance(exc, HangUpUnsupported):
                 raise Conflict(exc.message) from None
@@ -133,7 +121,7 @@ def hang_up(org_id: str, call_id: str, reason: str) -> Call:
     )
     if call.provider_call_id:
         try:
-            polled = engine.provider().poll(engine.call_ref(call))
+            polled = provider().poll(call_ref(call))
             snapshot = polled if polled.is_terminal else replace(snapshot, turns=polled.turns)
         except ProviderError:
             pass  # the local verdict stands; the final fetch will fill in the transcript
@@ -146,7 +134,7 @@ def refresh_transcript(org_id: str, call_id: str) -> Call:
     call = get_call(org_id, call_id)
     if call.provider_call_id:
         try:
-            final = engine.provider().fetch_final(engine.call_ref(call))
+            final = provider().fetch_final(call_ref(call))
         except ProviderError as exc:
             raise Unavailable(f"Could not fetch the transcript from the provider: {exc.message}") from None
         engine.merge_turns(call, final)

@@ -1,5 +1,6 @@
 """Campaign rules and writes: create with inline rows, add rows in pages, counters, lifecycle."""
 
+import redis
 import sqlalchemy as sa
 
 from ..errors import Conflict, Invalid, NotFound
@@ -7,6 +8,7 @@ from ..extensions import db
 from ..models import Campaign, Task, utcnow
 from ..models.base import new_id
 from ..schemas.campaigns import NOT_NULLABLE_CAMPAIGN_FIELDS, CampaignCreate, CampaignUpdate
+from . import dispatch
 from .agents import get_agent
 from .campaign_rows import RowCheck, check_rows
 from .scoping import apply_fields, get_owned, owned, page
@@ -199,6 +201,7 @@ def cancel_campaign(org_id: str, campaign_id: str) -> Campaign:
 
 
 def _nudge(org_id: str) -> None:
-    from . import dispatch
-
-    dispatch.request_dispatch(org_id)
+    try:
+        dispatch.request_dispatch(org_id)
+    except redis.RedisError:
+        pass  # the periodic pass starts it within DISPATCH_INTERVAL_SECONDS

@@ -14,13 +14,13 @@ import logging
 import random
 from datetime import datetime
 
-import redis
 import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
 from ..models import ACTIVE_CALL_STATUSES, Agent, Call, Campaign, Organization, Task, utcnow
-from ..queues import enqueue_job, namespaced, redis_client
+from ..outbox import enqueue_after_commit
+from ..queues import enqueue, job, namespaced, redis_client
 from . import dnc, windows
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 ORGS_PER_PASS = 500
 EXTRA_CANDIDATES = 20  # rows read past the free slots, for tasks that turn out to wait
 ROUNDS = 4
+# By name: the engine imports this module (a call that ends frees a slot), so not the other way round.
+START_CALL = "webapp.services.engine.start_call"
 
 
 def lock_org(org_id: str) -> int:
@@ -170,24 +172,13 @@ def dispatch_org(org_id: str, now: datetime | None = None) -> list[str]:
                 continue
             call = claim(row.id, org_id, now)
             if call is not None:
+                enqueue_after_commit(START_CALL, call.id)  # a lost one is placed by the sweep
                 started.append(call.id)
                 room -= 1
                 if campaign is not None:
                     campaign_room[campaign.id] -= 1
     db.session.commit()
-    _enqueue_starts(started)
     return started
-
-
-def _enqueue_starts(call_ids: list[str]) -> None:
-    """After the commit. A start that can't be queued leaves an unplaced call, which the sweep
-    closes as never dialled (and a campaign task goes back to the queue)."""
-    for call_id in call_ids:
-        try:
-            enqueue_job("start_call", call_id)
-        except redis.RedisError as exc:
-            log.warning("could not queue start of call %s: %s", call_id, exc)
-            return
 
 
 def finish_campaigns(now: datetime | None = None) -> int:
@@ -231,14 +222,13 @@ def dispatch_pass(now: datetime | None = None) -> int:
 
 def request_dispatch(org_id: str) -> None:
     """A slot may have freed (a call ended) or work arrived: dispatch this organization soon. At
-    most one such job waits per organization; the periodic pass covers a lost one."""
-    try:
-        if redis_client().set(namespaced(f"dispatch-queued:{org_id}"), "1", ex=30, nx=True):
-            enqueue_job("dispatch_org", org_id)
-    except redis.RedisError as exc:
-        log.warning("could not request a dispatch for %s: %s", org_id, exc)
+    most one such job waits per organization; the periodic pass covers a lost one. Runs after
+    commit (outbox.after_commit), so no database here."""
+    if redis_client().set(namespaced(f"dispatch-queued:{org_id}"), "1", ex=30, nx=True):
+        enqueue(dispatch_requested, org_id)
 
 
-def run_requested(org_id: str) -> int:
+@job(queue="calls")
+def dispatch_requested(org_id: str) -> int:
     redis_client().delete(namespaced(f"dispatch-queued:{org_id}"))
     return len(dispatch_org(org_id))

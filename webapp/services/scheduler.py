@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from ..errors import AppError
 from ..extensions import db
 from ..models import Task, utcnow
+from ..queues import job
 from . import dispatch
 from .calls import execute_task
 
@@ -16,16 +17,12 @@ log = logging.getLogger(__name__)
 BATCH = 200
 
 
+@job(queue="default", every="DISPATCH_INTERVAL_SECONDS")
 def dispatch_due_tasks() -> int:
     due = db.session.execute(
         sa.select(Task.id, Task.organization_id)
-        .where(
-            Task.status == "pending",
-            Task.scheduled_at.is_not(None),
-            Task.scheduled_at <= utcnow(),
-            Task.campaign_id.is_(None),
-            Task.dispatch_after.is_(None),
-        )
+        .where(Task.status == "pending", Task.scheduled_at.is_not(None), Task.scheduled_at <= utcnow(),
+               Task.campaign_id.is_(None), Task.dispatch_after.is_(None))
         .order_by(Task.priority.desc(), Task.scheduled_at, Task.created_at)
         .limit(BATCH)
     ).all()

@@ -1,7 +1,7 @@
 """campaigns, do-not-call list, dispatch queue
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-29 21:28:01.327325
 
 Campaigns group tasks under one calling program (window, caps, retries); tasks gain their
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -87,7 +87,6 @@ def upgrade():
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.add_column(sa.Column("campaign_id", sa.String(length=36), nullable=True))
         batch_op.add_column(sa.Column("attempt_number", sa.Integer(), server_default="1", nullable=False))
-        batch_op.add_column(sa.Column("dial_started_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index("ix_calls_campaign_status", ["campaign_id", "status"], unique=False)
         batch_op.create_foreign_key("fk_calls_campaign_id", "campaigns", ["campaign_id"], ["id"], ondelete="SET NULL")
 
@@ -124,7 +123,6 @@ def downgrade():
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.drop_constraint("fk_calls_campaign_id", type_="foreignkey")
         batch_op.drop_index("ix_calls_campaign_status")
-        batch_op.drop_column("dial_started_at")
         batch_op.drop_column("attempt_number")
         batch_op.drop_column("campaign_id")
 
