@@ -5,7 +5,6 @@ from dataclasses import replace
 
 import redis
 import sqlalchemy as sa
-from flask import current_app
 
 from ..errors import Conflict, Unavailable
 from ..extensions import db

@@ -21,8 +21,13 @@ BATCH = 200
 def dispatch_due_tasks() -> int:
     due = db.session.execute(
         sa.select(Task.id, Task.organization_id)
-        .where(Task.status == "pending", Task.scheduled_at.is_not(None), Task.scheduled_at <= utcnow(),
-               Task.campaign_id.is_(None), Task.dispatch_after.is_(None))
+        .where(
+            Task.status == "pending",
+            Task.scheduled_at.is_not(None),
+            Task.scheduled_at <= utcnow(),
+            Task.campaign_id.is_(None),
+            Task.dispatch_after.is_(None),
+        )
         .order_by(Task.priority.desc(), Task.scheduled_at, Task.created_at)
         .limit(BATCH)
     ).all()
