@@ -19,6 +19,7 @@ from rq import SimpleWorker
 from rq.exceptions import StopRequested
 
 from webapp import create_app
+from webapp.config import ConfigError, load_settings
 from webapp.extensions import db
 from webapp.queues import QUEUE_NAMES, claim_periodic_slot, enqueue_job, queue, redis_client
 
@@ -95,6 +96,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, default=1, help="worker processes to run (default 1)")
     args = parser.parse_args()
+    try:
+        load_settings()  # a bad variable stops the worker here, named, before any process starts
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
     if args.processes <= 1:
         run_worker()
         return
