@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from .dashboard import bp as dashboard_bp
     from .docs import bp as docs_bp
     from .health import bp as health_bp
+    from .media import bp as media_bp
     from .provider_hooks import bp as provider_hooks_bp
     from .sockets import bp as sockets_bp
 
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sockets_bp)
     app.register_blueprint(dashboard_bp, url_prefix="/")
     app.register_blueprint(provider_hooks_bp, url_prefix="/webhooks")
+    app.register_blueprint(media_bp)
 
 
 def _protect_forms_from_csrf() -> None:
@@ -128,7 +130,7 @@ def _protect_forms_from_csrf() -> None:
     if (
         request.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
         and not is_api_request()
-        and request.blueprint != "provider_hooks"
+        and request.blueprint not in ("provider_hooks", "media")
     ):
         csrf.protect()
 

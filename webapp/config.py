@@ -20,7 +20,7 @@ DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 PROVIDER_CREDENTIALS = {
     "simulated": (),
     "elevenlabs": ("ELEVENLABS_API_KEY", "ELEVENLABS_AGENT_PHONE_NUMBER_ID"),
-    "twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"),
+    "twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "ELEVENLABS_API_KEY", "PUBLIC_BASE_URL"),
 }
 Seconds = Annotated[float, Field(ge=0)]
 PositiveSeconds = Annotated[float, Field(gt=0)]
@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     SWEEP_INTERVAL_SECONDS: PositiveSeconds = 15.0
     CALL_STALE_SECONDS: PositiveSeconds = 300.0
     CALL_PLACE_TIMEOUT_SECONDS: PositiveSeconds = 60.0
+    REDISPATCH_AFTER_SECONDS: PositiveSeconds = 60.0  # due work not done by then is dispatched again
+    RECORDING_WAIT_SECONDS: Seconds = 120.0  # how long a terminal webhook waits for the recording
+    RECORDING_GIVE_UP_SECONDS: PositiveSeconds = 3600.0
     WEBHOOK_TIMEOUT_SECONDS: PositiveSeconds = 10.0
     WEBHOOK_RETRY_DELAYS: Annotated[tuple[Seconds, ...], NoDecode] = (10, 30, 120, 600, 1800)
     MAX_CONTENT_LENGTH: int = Field(1024 * 1024, gt=0)

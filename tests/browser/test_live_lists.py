@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in, open_section, screenshot
-from tests.support import wait_until
+from tests.browser.helpers import log_in, open_section, screenshot
+from tests.support import scaled, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -45,21 +45,21 @@ def test_a_call_started_from_the_api_appears_runs_and_finishes_on_open_pages(bro
     call_id = tenant.api.post(f"/tasks/{task['id']}/execute").get_json()["data"]["call_id"]
 
     row = calls_page.locator(f"#call-{call_id}")
-    expect(row, "the new call appears on the open Calls page").to_be_attached(timeout=20_000)
-    expect(row).to_contain_text("completed", timeout=60_000)
-    expect(calls_page.locator("#call-list")).to_have_attribute("data-running", "false", timeout=15_000)
+    expect(row, "the new call appears on the open Calls page").to_be_attached(timeout=scaled(20_000))
+    expect(row).to_contain_text("completed", timeout=scaled(60_000))
+    expect(calls_page.locator("#call-list")).to_have_attribute("data-running", "false", timeout=scaled(15_000))
     statuses = [frame["data"]["status"] for frame in call_frames if frame["type"] == "activity"]
     assert statuses and statuses[-1] == "completed", statuses  # pushed while it ran, then at the end
     screenshot(calls_page, "calls-follow-api-call")
 
     task_row = tasks_page.get_by_role("row", name=re.compile("Call Ana"))
-    expect(task_row).to_contain_text("completed", timeout=20_000)
+    expect(task_row).to_contain_text("completed", timeout=scaled(20_000))
     expect(task_row.get_by_role("link", name="View call")).to_be_visible()
-    expect(tasks_page.locator("#task-list")).to_have_attribute("data-running", "false", timeout=15_000)
+    expect(tasks_page.locator("#task-list")).to_have_attribute("data-running", "false", timeout=scaled(15_000))
 
     calls_stat = overview_page.locator(".stat").filter(has=overview_page.get_by_text("Calls", exact=True))
-    expect(calls_stat.locator(".stat-value")).to_have_text("1", timeout=20_000)
-    expect(overview_page.locator("#overview-body")).to_have_attribute("data-running", "false", timeout=15_000)
+    expect(calls_stat.locator(".stat-value")).to_have_text("1", timeout=scaled(20_000))
+    expect(overview_page.locator("#overview-body")).to_have_attribute("data-running", "false", timeout=scaled(15_000))
 
 
 def test_execute_in_the_task_list_keeps_the_list_current_until_the_call_ends(browser, tenant, worker):
@@ -69,7 +69,7 @@ def test_execute_in_the_task_list_keeps_the_list_current_until_the_call_ends(bro
     expect(row).to_contain_text("pending")
     row.get_by_role("button", name="Execute Call Jo").click()
     expect(page.get_by_role("status")).to_have_text("Call started.")
-    expect(row, "the row moves on to its end without a reload").to_contain_text("completed", timeout=60_000)
-    expect(page.locator("#task-list")).to_have_attribute("data-running", "false", timeout=15_000)
+    expect(row, "the row moves on to its end without a reload").to_contain_text("completed", timeout=scaled(60_000))
+    expect(page.locator("#task-list")).to_have_attribute("data-running", "false", timeout=scaled(15_000))
     expect(row.get_by_role("button", name="Reset Call Jo to pending")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/tasks$"))

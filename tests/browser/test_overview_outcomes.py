@@ -4,7 +4,7 @@ success rate is of the calls that reached someone (an opt-out is completed but n
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.helpers import log_in, screenshot
 
 pytestmark = pytest.mark.browser
 

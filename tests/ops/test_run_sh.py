@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT, free_port, wait_until
+from tests.support import ROOT, free_port, scaled, wait_until
 
 # Variables the test session exports for its own backend; run.sh must run on its defaults.
 SESSION_VARIABLES = ("DATABASE_URL", "REDIS_URL", "REDIS_NAMESPACE", "RECORDINGS_DIR", "INSTANCE_PATH", "FLASK_APP")
 STOP_SECONDS = 5
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(scaled(600))]  # a first run.sh installs and migrates
 ALARMING = ("SIGKILL", "Traceback", "out of memory", "Error", "error")
 
 
@@ -111,7 +111,7 @@ def test_run_sh_serves_the_readme_quick_start_and_stops_on_ctrl_c(run_script, tm
                  "==> Starting 2 worker(s) and the web server", "==> Waiting for"):  # fmt: skip
         assert step in output
     # The banner comes only once the server answers /healthz with a worker seen.
-    with urllib.request.urlopen(f"http://127.0.0.1:{run_script.port}/healthz", timeout=5) as response:
+    with urllib.request.urlopen(f"http://127.0.0.1:{run_script.port}/healthz", timeout=scaled(5)) as response:
         assert response.status == 200
     started = run_script.processes()
     commands = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode() for pid in started]
@@ -132,8 +132,8 @@ def test_run_sh_serves_the_readme_quick_start_and_stops_on_ctrl_c(run_script, tm
     wait_until(lambda: not run_script.processes(), timeout=30, interval=0.05,
                message="every process run.sh started to stop")  # fmt: skip
     elapsed = time.monotonic() - began
-    assert run_script.process.wait(timeout=5) == 0
-    assert elapsed < STOP_SECONDS, f"stopping took {elapsed:.1f} s"
+    assert run_script.process.wait(timeout=scaled(5)) == 0
+    assert elapsed < scaled(STOP_SECONDS), f"stopping took {elapsed:.1f} s"
     after = "\n".join(run_script.lines[banner_lines:])
     assert "==> Stopped" in after
     assert not [word for word in ALARMING if word in after], after

@@ -13,8 +13,8 @@ from .. import events
 from ..extensions import db, sock
 from ..models import Call
 from ..sockets import end_werkzeug_stream
-from . import bp
 from .access import org_id
+from .blueprint import bp
 
 KEEPALIVE_SECONDS = 20
 WAIT_SECONDS = 1.0

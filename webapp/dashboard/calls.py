@@ -13,8 +13,8 @@ from ..schemas.calls import CallStatus
 from ..services import call_queries as queries
 from ..services import calls as call_service
 from ..services import live, recordings, reports, stats, webhooks
-from . import bp
 from .access import org_id
+from .blueprint import bp
 from .tasks import org_agents
 from .views import page_number, page_or_partial
 

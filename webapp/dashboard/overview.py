@@ -1,8 +1,9 @@
 """Overview: calls by outcome, success rate, average duration, calls per day, and what to do next."""
 
 from ..services import stats
-from . import bp, chart
+from . import chart
 from .access import org_id
+from .blueprint import bp
 from .views import page_or_partial
 
 

@@ -9,8 +9,9 @@ from ..services import agents as agent_service
 from ..services import calls as call_service
 from ..services import stats
 from ..services import tasks as service
-from . import bp, task_form
+from . import task_form
 from .access import org_id
+from .blueprint import bp
 from .forms import service_errors, validate
 from .views import done, is_htmx, notice_oob, page_number, page_or_partial
 
