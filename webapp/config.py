@@ -20,7 +20,13 @@ DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 PROVIDER_CREDENTIALS = {
     "simulated": (),
     "elevenlabs": ("ELEVENLABS_API_KEY", "ELEVENLABS_AGENT_PHONE_NUMBER_ID"),
-    "twilio": ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "ELEVENLABS_API_KEY", "PUBLIC_BASE_URL"),
+    "twilio": (
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_FROM_NUMBER",
+        "ELEVENLABS_API_KEY",
+        "PUBLIC_BASE_URL",
+    ),
 }
 Seconds = Annotated[float, Field(ge=0)]
 PositiveSeconds = Annotated[float, Field(gt=0)]
