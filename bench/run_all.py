@@ -9,10 +9,16 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import api_bench, engine_bench, fanout_bench, webhook_bench, wrk
+from . import api_bench, campaign_bench, engine_bench, fanout_bench, webhook_bench, wrk
 from .env import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, BenchEnv, machine
 
-BENCHMARKS = {"api": api_bench, "engine": engine_bench, "fanout": fanout_bench, "webhooks": webhook_bench}
+BENCHMARKS = {
+    "api": api_bench,
+    "engine": engine_bench,
+    "fanout": fanout_bench,
+    "webhooks": webhook_bench,
+    "campaign": campaign_bench,
+}
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
