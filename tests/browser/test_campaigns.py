@@ -58,7 +58,7 @@ def test_create_a_campaign_from_a_csv_with_a_preview(browser, tenant):
     assert campaign["calling_window"] == {"days": ["mon", "tue"], "start": "09:00", "end": "20:00"}
     assert campaign["max_concurrent_calls"] == 3
     task = tenant.api.get(f"/tasks?campaign_id={campaign['id']}").get_json()["data"][0]
-    assert task["name"] == "Jane Roe" and task["context_data"] == {"order_id": "A-1"}
+    assert task["name"] == "Jane Roe" and task["context_data"] == {"full_name": "Jane Roe", "order_id": "A-1"}
 
     page.get_by_role("button", name="Start").click()
     expect(page.get_by_role("button", name="Pause")).to_be_visible()
@@ -89,7 +89,7 @@ def test_do_not_call_page_under_settings(browser, tenant):
     page.get_by_label("Import a CSV").set_input_files(
         {"name": "dnc.csv", "mimeType": "text/csv", "buffer": b"number,reason\n+12125550143,x\nnope,y\n"}
     )
-    page.get_by_role("button", name="Import").click()
+    page.get_by_role("button", name="Import", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="numbers added")).to_contain_text("1 numbers added; 1 refused")
     page.get_by_label("Most calls at once for the organization").fill("25")
     page.get_by_role("button", name="Save").click()

@@ -62,8 +62,9 @@ def mapping_from_form(header: list[str]) -> dict[str, str]:
 
 
 def rows_for(records: list[dict], mapping: dict[str, str]) -> list[dict]:
-    """CSV records → campaign rows: mapped columns, every other column into context_data."""
-    used = {column for column in mapping.values() if column}
+    """CSV records → campaign rows: mapped columns, and every column but the number and priority into
+    context_data (a prompt may well greet the callee by the name column)."""
+    used = {mapping["to_number"], mapping["priority"]} - {""}  # the name stays in the context too
     rows = []
     for record in records:
         row: dict = {"to_number": record.get(mapping["to_number"], "") if mapping["to_number"] else ""}
