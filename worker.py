@@ -26,6 +26,7 @@ from webapp.queues import (
     QUEUE_NAMES,
     claim_periodic_slot,
     enqueue,
+    job_started,
     periodic_jobs,
     queue,
     redis_client,
@@ -54,6 +55,8 @@ class AppWorker(SimpleWorker):
             spec = None
         if spec is not None and spec.every:
             release_periodic_slot(spec.name)  # the next tick may queue it again
+        elif spec is not None:
+            job_started(spec.name, job.args)
         try:
             return super().perform_job(job, queue)
         finally:

@@ -84,17 +84,43 @@ def queue(name: str = "default") -> Queue:
     return Queue(namespaced(name), connection=redis_client())
 
 
+WAITING_TTL_SECONDS = 24 * 3600
+
+
+def _waiting_key(name: str, args) -> str:
+    return namespaced(f"waiting:{name}:{','.join(str(arg) for arg in args)}")
+
+
 def enqueue(func: Callable, *args, at=None, job_id: str | None = None):
     """Enqueue a declared job on its queue (at a datetime if given). Inside a transaction, use
-    outbox.enqueue_after_commit instead, so the job exists only if the change does."""
+    outbox.enqueue_after_commit instead, so the job exists only if the change does. A marker says
+    the job waits in Redis until a worker starts it, so the sweeps don't queue it again meanwhile."""
     spec = spec_for(func)
     options = {"result_ttl": 60, "failure_ttl": 7 * 24 * 3600, "job_id": job_id}
     if spec.retry:
         options["retry"] = Retry(max=len(spec.retry), interval=list(spec.retry))
     target = queue(spec.queue)
     if at is not None:
-        return target.enqueue_at(at, spec.name, *args, **options)
-    return target.enqueue(spec.name, *args, **options)
+        queued = target.enqueue_at(at, spec.name, *args, **options)
+    else:
+        queued = target.enqueue(spec.name, *args, **options)
+    if not spec.every:
+        redis_client().set(_waiting_key(spec.name, args), "1", ex=WAITING_TTL_SECONDS)
+    return queued
+
+
+def job_started(func_name: str, args) -> None:
+    """A worker took the job: from now on only its own claim (or its death) decides."""
+    redis_client().delete(_waiting_key(func_name, args))
+
+
+def not_waiting(func: Callable, items: list) -> list:
+    """The items whose job `func(item)` is not waiting in a queue (lost, or never queued)."""
+    if not items:
+        return []
+    name = spec_for(func).name
+    markers = redis_client().mget([_waiting_key(name, (item,)) for item in items])
+    return [item for item, marker in zip(items, markers, strict=True) if marker is None]
 
 
 def claim_periodic_slot(name: str, interval_seconds: float) -> bool:

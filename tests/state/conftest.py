@@ -30,15 +30,20 @@ class Jobs:
         return [job_id for q in self.queues for job_id in q.scheduled_job_registry.get_job_ids()]
 
     def drop(self) -> int:
-        """Lose every queued job, as a Redis flush or a killed worker would."""
-        lost = sum(q.count for q in self.queues)
+        """Lose every queued job, as a Redis flush would (their waiting markers with them)."""
+        from webapp.queues import job_started
+
+        batch = [job for q in self.queues for job in q.jobs]
         for q in self.queues:
             q.empty()
-        return lost
+        for job in batch:
+            job_started(job.func_name, job.args)
+        return len(batch)
 
     def run(self, rounds: int = 10) -> list[str]:
         """Perform queued jobs (and those they queue) until none are left; returns their names."""
         from webapp.extensions import db
+        from webapp.queues import job_started
 
         done = []
         for _ in range(rounds):
@@ -49,6 +54,7 @@ class Jobs:
                 q.empty()
             for job in batch:
                 db.session.remove()
+                job_started(job.func_name, job.args)  # as the worker does
                 job.perform()
                 done.append(job.func_name.rsplit(".", 1)[-1])
             db.session.remove()

@@ -20,7 +20,7 @@ from flask import current_app
 from ..extensions import db
 from ..models import ACTIVE_CALL_STATUSES, TERMINAL_CALL_STATUSES, Call, WebhookDelivery, utcnow
 from ..outbox import enqueue_after_commit
-from ..queues import job
+from ..queues import job, not_waiting
 from . import agent_sync, engine, recordings, webhooks
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def redispatch_deliveries() -> int:
     mid-POST, a lost job). Their due time moves to now, so each is re-sent once per grace period."""
     cutoff = utcnow() - _grace()
     due = db.session.execute(
-        sa.select(WebhookDelivery).where(
+        sa.select(WebhookDelivery.id).where(
             WebhookDelivery.status.in_(("pending", "retrying")),
             sa.or_(
                 WebhookDelivery.next_attempt_at <= cutoff,
@@ -120,16 +120,18 @@ def redispatch_deliveries() -> int:
             ),
         ).limit(BATCH)
     ).scalars().all()  # fmt: skip
-    now = utcnow()
-    for delivery in due:
-        delivery.next_attempt_at = now
-        enqueue_after_commit(webhooks.deliver, delivery.id)
-    db.session.commit()
-    return len(due)
+    lost = not_waiting(webhooks.deliver, list(due))  # the rest still wait in a queue (a backlog)
+    if lost:
+        db.session.execute(
+            sa.update(WebhookDelivery).where(WebhookDelivery.id.in_(lost)).values(next_attempt_at=utcnow())
+        )
+    return _dispatch(webhooks.deliver, lost)
 
 
 def _dispatch(func, ids) -> int:
-    for item in ids:
+    """Queue func(id) again for each id whose job is not already waiting in a queue."""
+    lost = not_waiting(func, list(ids))
+    for item in lost:
         enqueue_after_commit(func, item)
     db.session.commit()
-    return len(ids)
+    return len(lost)
