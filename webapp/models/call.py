@@ -21,6 +21,7 @@ class Call(IdMixin, TimestampMixin, OrgOwnedMixin, db.Model):
         sa.Index("ix_calls_provider_ref", "provider", "provider_call_id"),
         sa.Index("ix_calls_finalized", "finalized_at", "status"),
         sa.Index("ix_calls_recording_status", "recording_status"),
+        sa.Index("ix_calls_campaign_status", "campaign_id", "status"),
     )
 
     task_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
@@ -50,6 +51,8 @@ class Call(IdMixin, TimestampMixin, OrgOwnedMixin, db.Model):
     placing_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one placement's claim
     finalized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    campaign_id: Mapped[str | None] = mapped_column(sa.String(36), sa.ForeignKey("campaigns.id", ondelete="SET NULL"))
+    attempt_number: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
 
     task = relationship("Task")
     agent = relationship("Agent")

@@ -86,7 +86,12 @@ class TranscriptRefreshOut(BaseModel):
 
 
 class ExecuteOut(BaseModel):
-    call_id: str
+    call_id: str | None = Field(description="The call placed; null when the task was queued")
+    queued: bool = Field(
+        False,
+        description="Present and true when the organization is at its concurrent-call cap: the call "
+        "starts when a slot frees (GET /tasks/{id} shows it)",
+    )
     message: str
 
 

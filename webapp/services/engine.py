@@ -14,10 +14,10 @@ from flask import current_app
 from .. import events
 from ..extensions import db
 from ..models import ACTIVE_CALL_STATUSES, TERMINAL_CALL_STATUSES, Call, Task, TranscriptTurn, utcnow
-from ..outbox import enqueue_after_commit, publish_after_commit
+from ..outbox import after_commit, enqueue_after_commit, publish_after_commit
 from ..queues import job
 from ..telephony.base import CallSnapshot, ProviderError
-from . import agent_sync, recordings, reports, webhooks
+from . import agent_sync, attempts, dispatch, dnc, recordings, reports, webhooks
 from .provider_gateway import call_ref, call_request, provider
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ def _advance_status(call: Call, snapshot: CallSnapshot) -> bool:
         if task is not None and task.last_call_id == call.id:
             task.status = TASK_STATUS_FOR_CALL[snapshot.status]
             task.finished_at = now
+            attempts.settle(task, call, now)
     return True
 
 
@@ -147,6 +148,7 @@ def stage_snapshot(call: Call, snapshot: CallSnapshot) -> bool:
         publish_after_commit(call.id, status_message(call))
         if not call.is_active:
             enqueue_after_commit(finalize_call, call.id)
+            after_commit(dispatch.request_dispatch, call.organization_id)  # a slot is free
     return True
 
 
@@ -228,4 +230,6 @@ def finalize_call(call_id: str) -> str:
         call, "call_completed" if call.status == "completed" else "call_failed", due_at=recordings.webhook_due(call)
     )
     db.session.commit()
+    if (call.report or {}).get("extracted_data", {}).get("opt_outs"):
+        dnc.add_from_call(call)  # the callee asked not to be called again
     return "finalized"
