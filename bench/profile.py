@@ -1,9 +1,10 @@
 """Sampling profiles of bench processes with py-spy (requirements-dev.txt), on request:
 `BENCH_PROFILE_DIR=/tmp/prof python -m bench.run_all --only webhooks` attaches
-`py-spy record --subprocesses` to the worker during each measured phase and writes <phase>.raw
-(collapsed stacks, idle samples excluded) and <phase>.top.json (the functions with the most
-samples, own and inclusive). py-spy pauses the process to sample it, so a profiled run is slower:
-take figures from an unprofiled run."""
+`py-spy record --subprocesses --gil` to the worker during each measured phase (only threads
+holding the GIL are sampled: Python's own CPU time, not waits on sockets) and writes <phase>.raw
+(collapsed stacks) and <phase>.top.json (the functions with the most samples, own and
+inclusive). py-spy pauses the process to sample it, so a profiled run is slower: take figures
+from an unprofiled run."""
 
 import json
 import os
@@ -29,8 +30,8 @@ class Profiler:
         self.raw_path = raw_path
         raw_path.parent.mkdir(parents=True, exist_ok=True)
         py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-        argv = [py_spy, "record", "--pid", str(pid), "--subprocesses", "--format", "raw", "--rate", str(RATE),
-                "--output", str(raw_path)]  # fmt: skip
+        argv = [py_spy, "record", "--pid", str(pid), "--subprocesses", "--gil", "--format", "raw",
+                "--rate", str(RATE), "--output", str(raw_path)]  # fmt: skip
         self.popen = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def stop(self) -> dict | None:
