@@ -111,6 +111,10 @@ class Provider(Protocol):
 
     name: str
     needs_remote_agents: bool  # agents must be mirrored at the provider (sync_agent) before a call
+    # next_change_at() says when poll() will next answer something new (a turn ends, the call is
+    # answered or ends), so the engine syncs the call at that moment instead of waiting for the next
+    # polling pass. Optional: a provider without it (False or absent) is polled.
+    knows_next_change: bool
 
     def sync_agent(self, agent: AgentSpec) -> str | None:
         """Create or update the provider-side agent; return its id (None if not applicable)."""
@@ -130,3 +134,7 @@ class Provider(Protocol):
         """The final transcript and analysis of a call that has ended."""
 
     def fetch_recording(self, call: CallRef) -> Recording | None: ...
+
+    def next_change_at(self, call: CallRef) -> float | None:
+        """Only with knows_next_change: the Unix time at which poll() will next differ from now
+        (None when nothing more will change by itself)."""

@@ -24,7 +24,7 @@ from webapp.telephony.base import (
 
 from . import audio
 from .script import build_timeline
-from .timeline import Timeline, end_point, snapshot_at
+from .timeline import Timeline, end_point, next_change_after, snapshot_at
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 HANG_UP_REASONS = ("ended_via_api", "cancelled")
@@ -40,6 +40,7 @@ class SimulatedProvider:
 
     name = "simulated"
     needs_remote_agents = False  # agents live in our database only
+    knows_next_change = True  # the timeline says when each turn ends: the engine syncs a call right then
 
     def __init__(
         self,
@@ -72,14 +73,24 @@ class SimulatedProvider:
         }
         return PlacedCall(provider_call_id=f"sim_{uuid.uuid4().hex}", provider_data=data)
 
-    def _elapsed(self, data: dict) -> float:
-        """Simulated seconds since the call was placed."""
+    def _clock_of(self, data: dict) -> tuple[float, float]:
+        """(placed_at, time scale) of a call."""
         try:
-            placed_at = float(data["placed_at"])
-            scale = float(data.get("time_scale") or self.time_scale)
+            return float(data["placed_at"]), float(data.get("time_scale") or self.time_scale)
         except (KeyError, TypeError, ValueError) as exc:
             raise ProviderError("This call was not placed by the simulated provider.") from exc
+
+    def _elapsed(self, data: dict) -> float:
+        """Simulated seconds since the call was placed."""
+        placed_at, scale = self._clock_of(data)
         return (self.clock() - placed_at) * scale
+
+    def next_change_at(self, call: CallRef) -> float | None:
+        """The Unix time at which poll() next answers something new; None once the call has ended."""
+        data = call.provider_data or {}
+        placed_at, scale = self._clock_of(data)
+        after = next_change_after(Timeline.from_data(data), self._elapsed(data), data.get("hangup"))
+        return None if after is None else placed_at + (after + 0.001) / scale  # 1 ms past it: poll() rounds
 
     def poll(self, call: CallRef) -> CallSnapshot:
         data = call.provider_data or {}
