@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from flask import Response, request
 
 from ..errors import AppError
+from ..schemas.phone import normalise_typed
 from ..schemas.tasks import TaskCreate
 from ..services import tasks as service
 from .access import org_id
@@ -73,7 +74,7 @@ def _reader(raw: bytes) -> csv.DictReader:
 
 
 def _payload(row: dict, agent_id: str) -> dict:
-    payload = {"name": row["name"], "to_number": row["to_number"], "agent_id": agent_id}
+    payload = {"name": row["name"], "to_number": normalise_typed(row["to_number"]), "agent_id": agent_id}
     payload.update({column: row[column] for column in OPTIONAL_COLUMNS if row.get(column)})
     reserved = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
     payload["context_data"] = {key: value for key, value in row.items() if key not in reserved and value}

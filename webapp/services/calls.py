@@ -100,8 +100,9 @@ def _require_active(call: Call) -> None:
         raise Conflict(f"The call is already over ({call.status})", {"status": call.status})
 
 
-def hang_up(org_id: str, call_id: str, reason: str) -> Call:
-    """End (`ended_via_api`, completed) or cancel (`cancelled`, failed) an active call."""
+def hang_up(org_id: str, call_id: str, reason: str, via: str = "api") -> Call:
+    """End (`ended_via_api`, completed) or cancel (`cancelled`, failed) an active call. Ended from
+    the dashboard (`via="dashboard"`), the call's end_reason is `dashboard`."""
     call = get_call(org_id, call_id)
     _require_active(call)
     if call.provider_call_id:
@@ -124,6 +125,8 @@ def hang_up(org_id: str, call_id: str, reason: str) -> Call:
             snapshot = polled if polled.is_terminal else replace(snapshot, turns=polled.turns)
         except ProviderError:
             pass  # the local verdict stands; the final fetch will fill in the transcript
+    if via == "dashboard" and snapshot.end_reason == "ended_via_api":
+        snapshot = replace(snapshot, end_reason="dashboard")
     engine.apply_snapshot(call, snapshot)
     return call
 
