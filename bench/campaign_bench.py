@@ -53,8 +53,8 @@ class MemoryWatch(threading.Thread):
 
 
 def run(env: BenchEnv, *, smoke: bool) -> list[tuple[str, dict]]:
-    count, cap, scale = (60, 10, 40) if smoke else (10_000, 200, 10)
-    timeout = 180 if smoke else 1800
+    count, cap, scale = (24, 6, 40) if smoke else (10_000, 200, 10)
+    timeout = 150 if smoke else 1800
     env.reset()
     with env.connect() as conn:
         org = seed.create_org(conn, "Campaign org")

@@ -189,3 +189,22 @@ def test_execute_beyond_the_org_cap_is_queued_not_refused(tenant, logged_in, cli
     assert (task["status"], task["status_reason"]) == ("pending", "queued")
     again = tenant.api.post(f"/tasks/{second['id']}/execute")
     assert again.status_code == 409
+
+
+def test_single_tasks_respect_the_do_not_call_list(app, tenant):
+    from webapp.extensions import db
+    from webapp.models import DncEntry
+
+    agent = tenant.agent()
+    tenant.api.post("/dnc", json={"number": "+12125550171"})
+    refused = tenant.api.post("/tasks", json={"agent_id": agent["id"], "name": "X", "to_number": "+12125550171"})
+    assert refused.status_code == 400 and "to_number" in refused.get_json()["details"]
+    task = tenant.task(agent["id"], to_number="+12125550172")
+    moved = tenant.api.patch(f"/tasks/{task['id']}", json={"to_number": "+12125550171"})
+    assert moved.status_code == 400 and "to_number" in moved.get_json()["details"]
+    db.session.add(DncEntry(organization_id=tenant.org_id, number="+12125550172", source="import"))
+    db.session.commit()  # listed behind the API's back: caught at execute
+    response = tenant.api.post(f"/tasks/{task['id']}/execute")
+    assert response.status_code == 409
+    detail = tenant.api.get(f"/tasks/{task['id']}").get_json()["data"]
+    assert (detail["status"], detail["status_reason"], detail["attempts"]) == ("skipped", "do_not_call", [])

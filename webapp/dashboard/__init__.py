@@ -9,6 +9,7 @@ from . import (  # noqa: F401 - each registers its views on bp
     dnc,
     errors,
     filters,
+    operations,
     overview,
     settings,
     settings_keys,

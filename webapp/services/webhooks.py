@@ -122,7 +122,7 @@ def retry_delays() -> tuple[float, ...]:
 
 
 def lease_seconds() -> float:
-    return current_app.config["WEBHOOK_TIMEOUT_SECONDS"] + 10
+    return current_app.config["WEBHOOK_TIMEOUT_SECONDS"] + 5
 
 
 # Dispatch. A delivery due now goes on a Redis list that `deliver_due` jobs drain BATCH_SIZE at a
