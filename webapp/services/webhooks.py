@@ -185,7 +185,8 @@ def deliver_many(delivery_ids: list[str]) -> str:
         return "being sent by another worker"
     outcomes: Counter = Counter()
     leased_at = time.monotonic()
-    budget = lease_seconds() - current_app.config["WEBHOOK_TIMEOUT_SECONDS"] - 5
+    # an attempt starts only while the leases still cover a whole timeout after it (plus 1 s)
+    budget = max(0.5, lease_seconds() - current_app.config["WEBHOOK_TIMEOUT_SECONDS"] - 1)
     try:
         rows = db.session.execute(_DUE_ROWS.where(WebhookDelivery.id.in_(mine))).all()
         db.session.rollback()  # no transaction held open across the HTTP requests
