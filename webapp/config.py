@@ -74,6 +74,9 @@ class Config:
         self.TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN")
         self.TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER")
         self.TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL")
+        # Numbers in another Twilio region (e.g. TWILIO_REGION=ie1, TWILIO_EDGE=dublin)
+        self.TWILIO_REGION = os.environ.get("TWILIO_REGION") or None
+        self.TWILIO_EDGE = os.environ.get("TWILIO_EDGE") or None
         self.PROVIDER_TIMEOUT_SECONDS = _env_float("PROVIDER_TIMEOUT_SECONDS", 10.0)  # each ElevenLabs/Twilio request
         self.AGENT_SYNC_RETRY_SECONDS = _env_float(
             "AGENT_SYNC_RETRY_SECONDS", 60.0
@@ -86,6 +89,8 @@ class Config:
         self.CALL_PLACE_TIMEOUT_SECONDS = _env_float("CALL_PLACE_TIMEOUT_SECONDS", 60.0)
         self.WEBHOOK_TIMEOUT_SECONDS = _env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
         self.WEBHOOK_RETRY_DELAYS = _env_seconds_list("WEBHOOK_RETRY_DELAYS", (10, 30, 120, 600, 1800))
+        # Fetching a recording again after the provider answered 5xx (or could not be reached)
+        self.RECORDING_RETRY_DELAYS = _env_seconds_list("RECORDING_RETRY_DELAYS", (10, 30, 120, 600))
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

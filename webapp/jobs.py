@@ -28,8 +28,8 @@ def sweep_stale_calls() -> int:
     return swept
 
 
-def store_recording(call_id: str) -> str:
-    return recordings.store_recording(call_id)
+def store_recording(call_id: str, attempt: int = 1) -> str:
+    return recordings.store_recording(call_id, attempt)
 
 
 def deliver_webhook(delivery_id: str) -> str:

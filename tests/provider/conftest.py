@@ -37,6 +37,7 @@ def provider_settings(emulator, **overrides) -> dict:
         "TWILIO_API_BASE_URL": emulator.url,
         "PROVIDER_TIMEOUT_SECONDS": PROVIDER_TIMEOUT_SECONDS,
         "AGENT_SYNC_RETRY_SECONDS": AGENT_SYNC_RETRY_SECONDS,
+        "RECORDING_RETRY_DELAYS": (0.5, 1.0),
         "REDIS_NAMESPACE": f"{os.environ['REDIS_NAMESPACE']}-elevenlabs",
         **overrides,
     }
@@ -64,7 +65,10 @@ def site(backend, emulator):
 @pytest.fixture(scope="package")
 def provider_worker(site, emulator):
     """One real `python worker.py` with the same provider settings, for the whole package."""
-    env = {key: str(value) for key, value in provider_settings(emulator, PUBLIC_BASE_URL=site.url).items()}
+    env = {
+        key: ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+        for key, value in provider_settings(emulator, PUBLIC_BASE_URL=site.url).items()
+    }
     process = WorkerProcess(extra_env=env)
     yield process
     process.stop()

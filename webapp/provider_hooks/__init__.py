@@ -10,7 +10,7 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
-from ..telephony.provider_webhooks import (
+from ..telephony.elevenlabs.webhooks import (
     WebhookPayloadError,
     WebhookSignatureError,
     parse_elevenlabs_event,

@@ -14,7 +14,7 @@ from ..queues import enqueue_job, redis_client
 from ..telephony.base import CallSnapshot, HangUpUnsupported, ProviderError
 from . import engine, reports
 from .call_queries import get_call
-from .tasks import get_task
+from .tasks import get_task, require_variables
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ def execute_task(org_id: str, task_id: str) -> Call:
     task = get_task(org_id, task_id)
     if task.agent.deleted_at is not None or not task.agent.enabled:
         raise Conflict("The task's agent is disabled; enable it before executing", {"agent_id": task.agent_id})
+    require_variables(task.agent, task.context_data, task.starting_message)
     _require_queue()
     _require_provider(task.agent)
     now = utcnow()

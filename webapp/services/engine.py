@@ -45,6 +45,8 @@ def agent_spec(agent) -> AgentSpec:
         dtmf_rules=agent.dtmf_rules or {},
         language=agent.language,
         remote_agent_id=agent.remote_agent_id,
+        dynamic_variables=agent.dynamic_variables or {},
+        ringing_timeout_secs=agent.ringing_timeout_secs,
     )
 
 
@@ -150,7 +152,7 @@ def _advance_status(call: Call, snapshot: CallSnapshot) -> bool:
 def copy_details(call: Call, snapshot: CallSnapshot) -> bool:
     """Copy the provider's end-of-call details; returns whether anything changed."""
     changed = False
-    for name in ("duration_seconds", "cost", "termination_reason", "analysis"):
+    for name in ("duration_seconds", "cost_credits", "cost_usd", "termination_reason", "analysis"):
         value = getattr(snapshot, name)
         if value is not None and getattr(call, name) != value:
             setattr(call, name, value)
@@ -175,9 +177,10 @@ def stage_snapshot(call: Call, snapshot: CallSnapshot) -> Callable[[], None] | N
     call.last_event_at = utcnow()
     call_id, ended = call.id, status_changed and not call.is_active
     # Built now: once committed, the row is expired and reading it would load it again.
-    messages = ([transcript_message(call, new_turns)] if new_turns else []) + (
-        [status_message(call)] if status_changed else []
-    )
+    transcript = [transcript_message(call, new_turns)] if new_turns else []
+    status = [status_message(call)] if status_changed else []
+    # The call is in progress before its first words arrive, and they arrive before it ends.
+    messages = status + transcript if call.status == "in_progress" else transcript + status
 
     def announce() -> None:
         for message in messages:

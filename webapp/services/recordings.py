@@ -3,13 +3,14 @@
 import logging
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Response, current_app, request
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Call
+from ..models import Call, utcnow
 from ..queues import enqueue_job
 from ..telephony.base import ProviderError
 from . import engine
@@ -40,14 +41,20 @@ def save(call: Call, content_type: str, data: bytes) -> None:
     db.session.commit()
 
 
-def store_recording(call_id: str) -> str:
+def store_recording(call_id: str, attempt: int = 1) -> str:
     call = db.session.get(Call, call_id)
     if call is None or call.recording_path or not call.provider_call_id:
         return "nothing to do"
     try:
         recording = engine.provider().fetch_recording(engine.call_ref(call))
     except ProviderError as exc:
-        log.warning("recording fetch failed for call %s: %s", call.id, exc.message)
+        log.warning("recording fetch failed for call %s (attempt %d): %s", call.id, attempt, exc.message)
+        delays = current_app.config["RECORDING_RETRY_DELAYS"]
+        if exc.unreachable and attempt <= len(delays):
+            # A 5xx or a network error: the recording may well exist; ask again later.
+            at = utcnow() + timedelta(seconds=delays[attempt - 1])
+            enqueue_job("store_recording", call_id, attempt + 1, at=at)
+            return "retry scheduled"
         raise  # RQ records the failure; the endpoint keeps saying the recording is not available
     if recording is None:
         return "no recording"

@@ -24,6 +24,8 @@ def _build(config) -> Provider:
             twilio_account_sid=config.get("TWILIO_ACCOUNT_SID"),
             twilio_auth_token=config.get("TWILIO_AUTH_TOKEN"),
             twilio_api_base_url=config.get("TWILIO_API_BASE_URL"),
+            twilio_region=config.get("TWILIO_REGION"),
+            twilio_edge=config.get("TWILIO_EDGE"),
             timeout=config.get("PROVIDER_TIMEOUT_SECONDS") or 10.0,
         )
     raise ProviderError(
@@ -43,6 +45,8 @@ def get_provider(config) -> Provider:
             "ELEVENLABS_API_BASE_URL",
             "TWILIO_ACCOUNT_SID",
             "TWILIO_API_BASE_URL",
+            "TWILIO_REGION",
+            "TWILIO_EDGE",
             "PROVIDER_TIMEOUT_SECONDS",
         )  # fmt: skip
     )
