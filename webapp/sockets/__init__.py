@@ -20,12 +20,18 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("sockets", __name__)
 
-MESSAGE_TYPES = ["connected", "transcript_update", "call_status_update", "error"]
+MESSAGE_TYPES = ["connected", "transcript_update", "call_status_update", "error", "pong"]
 IDLE_POLL_SECONDS = 1.0
 
 
 def _send(ws, type_: str, data: dict) -> None:
     ws.send(json.dumps(events.message(type_, data)))
+
+
+def _send_error(ws, message: str) -> None:
+    """{type: "error", error: <message>, data: {message}, timestamp}: `error` at the top, as the
+    contract shows, and `data.message` like every other message's data."""
+    ws.send(json.dumps({**events.message("error", {"message": message}), "error": message}))
 
 
 def _authorize(call_id: str) -> Call:
@@ -52,7 +58,7 @@ def _answer_client(ws) -> None:
         try:
             incoming = json.loads(raw)
         except ValueError:
-            _send(ws, "error", {"message": "Messages must be JSON"})
+            _send_error(ws, "Messages must be JSON")
             continue
         if isinstance(incoming, dict) and incoming.get("type") == "ping":
             _send(ws, "pong", {})
@@ -66,7 +72,7 @@ def call_socket(ws, call_id: str):
         try:
             call = _authorize(call_id)
         except (live.TokenRejected, AppError) as exc:
-            _send(ws, "error", {"message": getattr(exc, "message", str(exc))})
+            _send_error(ws, getattr(exc, "message", str(exc)))
             return
         _send(ws, "connected", {**_status_data(call), "transcript": call.transcript})
         active = call.is_active
