@@ -9,7 +9,7 @@ import requests
 
 from tests.emulators import NO_ANSWER_NUMBER, WebhookReceiver
 from tests.provider.helpers import finished, freeze, placed, start_call
-from tests.support import wait_until
+from tests.support import scaled, wait_until
 
 pytestmark = pytest.mark.filterwarnings("ignore:The `__fields__` attribute is deprecated")
 
@@ -32,7 +32,7 @@ def hooks(site, emulator):
 
         @staticmethod
         def post_elevenlabs(body: bytes, headers: dict) -> requests.Response:
-            return requests.post(elevenlabs_url, data=body, headers=headers, timeout=10)
+            return requests.post(elevenlabs_url, data=body, headers=headers, timeout=scaled(10))
 
         @staticmethod
         def twilio(call_sid, status, **kwargs) -> requests.Response:

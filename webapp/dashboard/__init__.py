@@ -1,7 +1,6 @@
 """The HTMX dashboard for business users and admins: overview, agents, tasks, calls, settings."""
 
-from flask import Blueprint
+from . import access, activity, agents, calls, errors, filters, overview, settings, settings_keys, task_import, tasks  # noqa: F401 - each registers its views on bp
+from .blueprint import bp
 
-bp = Blueprint("dashboard", __name__)
-
-from . import access, agents, calls, errors, filters, overview, settings, settings_keys, task_import, tasks  # noqa: E402,F401
+__all__ = ["bp"]

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..api.auth import current_membership
 from ..models import Membership
-from . import bp
+from .blueprint import bp
 from .views import is_htmx
 
 

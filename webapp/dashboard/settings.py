@@ -7,8 +7,8 @@ from ..models import ROLES
 from ..schemas.org import InviteCreate, OrganizationUpdate
 from ..services import keys, orgs
 from ..urls import public_url
-from . import bp
 from .access import admin_required, membership, org_id
+from .blueprint import bp
 from .forms import text, validate
 from .views import is_htmx, notice_oob
 

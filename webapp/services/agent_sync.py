@@ -1,4 +1,4 @@
-"""Mirroring agents to the telephony provider (ElevenLabs) when the provider needs it."""
+"""Mirroring agents to the telephony provider (ElevenLabs, also behind the Twilio bridge) when it needs them."""
 
 from datetime import timedelta
 
@@ -12,7 +12,7 @@ from ..telephony.base import ProviderError
 
 
 def provider_needs_agents() -> bool:
-    return current_app.config["TELEPHONY_PROVIDER"] == "elevenlabs"
+    return current_app.config["TELEPHONY_PROVIDER"] in ("elevenlabs", "twilio")
 
 
 def mark_for_sync(agent: Agent) -> None:

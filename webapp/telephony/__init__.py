@@ -28,9 +28,27 @@ def _build(config) -> Provider:
             twilio_edge=config.get("TWILIO_EDGE"),
             timeout=config.get("PROVIDER_TIMEOUT_SECONDS") or 10.0,
         )
+    if name == "twilio":
+        from .twilio.provider import TwilioProvider
+
+        needed = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "PUBLIC_BASE_URL",
+                  "ELEVENLABS_API_KEY")  # fmt: skip
+        missing = [k for k in needed if not config.get(k)]
+        if missing:
+            raise ProviderError(f"TELEPHONY_PROVIDER=twilio needs {', '.join(missing)}")
+        return TwilioProvider(
+            account_sid=config["TWILIO_ACCOUNT_SID"],
+            auth_token=config["TWILIO_AUTH_TOKEN"],
+            from_number=config["TWILIO_FROM_NUMBER"],
+            public_base_url=config["PUBLIC_BASE_URL"],
+            elevenlabs_api_key=config["ELEVENLABS_API_KEY"],
+            elevenlabs_api_base_url=config.get("ELEVENLABS_API_BASE_URL"),
+            twilio_api_base_url=config.get("TWILIO_API_BASE_URL"),
+            timeout=config.get("PROVIDER_TIMEOUT_SECONDS") or 10.0,
+        )
     raise ProviderError(
-        f"Unknown TELEPHONY_PROVIDER {name!r}: use 'simulated' or 'elevenlabs' "
-        "(ElevenLabs places the calls through your Twilio number)"
+        f"Unknown TELEPHONY_PROVIDER {name!r}: use 'simulated', 'elevenlabs' (ElevenLabs places the calls "
+        "through your Twilio number) or 'twilio' (we place them and bridge the audio to ElevenLabs)"
     )
 
 
@@ -47,6 +65,8 @@ def get_provider(config) -> Provider:
             "TWILIO_API_BASE_URL",
             "TWILIO_REGION",
             "TWILIO_EDGE",
+            "TWILIO_FROM_NUMBER",
+            "PUBLIC_BASE_URL",
             "PROVIDER_TIMEOUT_SECONDS",
         )  # fmt: skip
     )
