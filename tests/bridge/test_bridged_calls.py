@@ -192,3 +192,39 @@ def test_end_via_api_hangs_up_through_twilio(account, emulators):
     assert call["status"] == "completed" and call["end_reason"] == "ended_via_api", call
     wait_until(lambda: emulators.sockets.conversation_for(agent_id).closed, message="the agent socket closed")
     assert emulators.twilio.line_for(number).ended_at
+
+
+def test_answering_machine_gets_the_agents_voicemail_message(account, emulators):
+    def machine(line):
+        line.say(2.0)  # the greeting, then the beep
+        line.wait_end()
+
+    def agent(c):
+        c.say("Hello, is this Jane?")
+        text = c.wait_context("voicemail")
+        message = text.split(": ", 1)[1]
+        c.say(message)
+        c.end()
+
+    number = "+14155557002"
+    emulators.twilio.machines[number] = "machine_end_beep"
+    fields = {"voicemail_action": "leave_message", "voicemail_message": "Hi Jane, Acme here, please call us back."}
+    call_id, _, _ = bridged_call(account, emulators, callee=machine, script=agent, to_number=number,
+                                 agent_fields=fields)  # fmt: skip
+    call = finished(account, call_id)
+    assert call["status"] == "failed" and call["failure_reason"] == "voicemail", call
+    assert "left a message" in call["error_message"]
+    assert call["transcript"][-1]["text"] == "Hi Jane, Acme here, please call us back."
+    assert _events(call, "answering_machine")[0]["action"] == "leave_message"
+
+
+def test_agent_with_the_wrong_audio_format_fails_the_call(account, emulators):
+    emulators.sockets.audio_format = "pcm_16000"
+    try:
+        call_id, number, _ = bridged_call(account, emulators)
+        call = finished(account, call_id)
+    finally:
+        emulators.sockets.audio_format = "ulaw_8000"
+    assert call["status"] == "failed" and call["failure_reason"] == "provider_error", call
+    assert "ulaw_8000" in call["error_message"]
+    assert emulators.twilio.line_for(number).ended_at

@@ -9,6 +9,7 @@ import pytest
 from tests.emulators import ProviderEmulator
 from tests.provider.helpers import HttpApi, make_app, provider_settings
 from tests.support import ServedApp, Tenant, WorkerProcess, free_port
+from webapp.telephony.base import AgentSpec
 
 
 @pytest.fixture(scope="package")
@@ -25,6 +26,10 @@ def site(backend, emulator):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     app = make_app(backend, provider_settings(emulator, PUBLIC_BASE_URL=url))
+    with app.app_context():  # import the ElevenLabs SDK now, not in the first request (slow under load)
+        from webapp.telephony import get_provider
+
+        get_provider(app.config).check_reachable(AgentSpec("warm-up", "", "", None, {}, {}))
     served = ServedApp(app, port)
     yield SimpleNamespace(app=app, url=url)
     served.stop()

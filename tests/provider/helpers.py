@@ -99,7 +99,6 @@ def provider_settings(emulator, **overrides) -> dict:
         "TWILIO_API_BASE_URL": emulator.url,
         "PROVIDER_TIMEOUT_SECONDS": PROVIDER_TIMEOUT_SECONDS,
         "AGENT_SYNC_RETRY_SECONDS": AGENT_SYNC_RETRY_SECONDS,
-        "RECORDING_RETRY_DELAYS": (0.5, 1.0),
         "REDIS_NAMESPACE": f"{os.environ['REDIS_NAMESPACE']}-elevenlabs",
         **overrides,
     }

@@ -104,7 +104,8 @@ def test_post_call_webhooks_complete_the_call_once(account, emulator, hooks, rec
         assert _answer(hooks.twilio(call_sid, late))["applied"] is False
     assert _answer(hooks.elevenlabs("post_call_transcription", conversation_id))["applied"] is False
     after = account.http.data(f"/calls/{call['id']}")
-    assert after == {**done, "has_recording": True, "updated_at": after["updated_at"]}
+    stored = {"has_recording": True, "recording_status": "stored", "recording_note": None}
+    assert after == {**done, **stored, "updated_at": after["updated_at"]}
 
     deliveries = wait_until(
         lambda: account.http.data(f"/calls/{call['id']}/webhook-deliveries"), message="the call_completed webhook"

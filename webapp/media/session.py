@@ -18,7 +18,7 @@ from flask import current_app
 from .. import events
 from ..extensions import db
 from ..models import Call
-from ..services import engine
+from ..services import engine, provider_gateway
 from ..telephony.base import CallSnapshot, ProviderError
 from ..telephony.dynamic_variables import values as dynamic_variable_values
 from ..telephony.twilio.bridge import CallContext, Hooks, StreamRefused
@@ -127,14 +127,14 @@ def record(call_id: str, snapshot: CallSnapshot, provider_data: dict | None) -> 
 
 def hang_up(call_id: str, call_sid: str) -> None:
     try:
-        engine.provider().end_call(call_sid)
+        provider_gateway.provider().end_call(call_sid)
     except ProviderError as exc:
         log.warning("could not hang up call %s: %s", call_id, exc.message)
 
 
 def transfer(call_id: str, call_sid: str, to_number: str) -> None:
     try:
-        engine.provider().transfer(call_sid, to_number)
+        provider_gateway.provider().transfer(call_sid, to_number)
     except ProviderError as exc:
         log.warning("could not transfer call %s: %s", call_id, exc.message)
         call = db.session.get(Call, call_id)
@@ -179,7 +179,7 @@ class AppHooks(Hooks):
         return context
 
     def agent_url(self, context: CallContext) -> str:
-        return engine.provider().signed_url(context.agent_id)
+        return provider_gateway.provider().signed_url(context.agent_id)
 
     def controls(self, call_id: str):
         fanout = events.fanout_for(self.config["REDIS_URL"], self.config["REDIS_NAMESPACE"])

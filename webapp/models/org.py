@@ -31,6 +31,9 @@ class Organization(IdMixin, TimestampMixin, db.Model):
 
     name: Mapped[str] = mapped_column(sa.String(200))
     webhook_secret: Mapped[str] = mapped_column(sa.String(100), default=new_webhook_secret)
+    max_concurrent_calls: Mapped[int] = mapped_column(sa.Integer, default=10, server_default="10")
+    # Bumped by every dispatch decision: the row lock that serializes slot counting per organization.
+    dispatch_seq: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
     memberships = relationship("Membership", back_populates="organization", cascade="all")
 

@@ -109,6 +109,11 @@ def _check_variable_names(value: dict | None) -> dict | None:
 
 DynamicVariables = dict[str, DynamicVariableValue]
 MAX_DYNAMIC_VARIABLES = 100
+VoicemailAction = Literal["hang_up", "leave_message"]
+VOICEMAIL_DESCRIPTION = (
+    "When an answering machine answers (TELEPHONY_PROVIDER=twilio, Twilio's detection): hang_up ends the call "
+    "as voicemail; leave_message has the agent speak voicemail_message after the beep first"
+)
 
 
 class AgentCreate(StrictModel):
@@ -123,7 +128,16 @@ class AgentCreate(StrictModel):
     dynamic_variables: DynamicVariables = Field(default_factory=dict, description=DYNAMIC_VARIABLES_DESCRIPTION)
     ringing_timeout_secs: int | None = Field(None, ge=5, le=600, description=RINGING_TIMEOUT_DESCRIPTION)
 
+    voicemail_action: VoicemailAction = Field("hang_up", description=VOICEMAIL_DESCRIPTION)
+    voicemail_message: Text(1000, min_length=1) | None = None
+
     _check_variables = field_validator("dynamic_variables")(_check_variable_names)
+
+    @model_validator(mode="after")
+    def message_to_leave(self) -> "AgentCreate":
+        if self.voicemail_action == "leave_message" and not self.voicemail_message:
+            raise ValueError("voicemail_action leave_message needs voicemail_message")
+        return self
 
 
 class AgentUpdate(StrictModel):
@@ -138,10 +152,15 @@ class AgentUpdate(StrictModel):
     dynamic_variables: DynamicVariables | None = Field(None, description=DYNAMIC_VARIABLES_DESCRIPTION)
     ringing_timeout_secs: int | None = Field(None, ge=5, le=600, description=RINGING_TIMEOUT_DESCRIPTION)
 
+    voicemail_action: VoicemailAction | None = Field(
+        None, description=VOICEMAIL_DESCRIPTION, json_schema_extra=not_null
+    )
+    voicemail_message: Text(1000, min_length=1) | None = None
+
     _check_variables = field_validator("dynamic_variables")(_check_variable_names)
 
 
-NOT_NULLABLE_AGENT_FIELDS = ("name", "system_prompt", "enabled", "language")
+NOT_NULLABLE_AGENT_FIELDS = ("name", "system_prompt", "enabled", "language", "voicemail_action")
 
 
 class AgentListQuery(StrictModel):
@@ -162,6 +181,8 @@ class AgentOut(OutModel):
     dtmf_rules: DtmfRules
     dynamic_variables: dict[str, str | bool | int | float]
     ringing_timeout_secs: int | None
+    voicemail_action: str
+    voicemail_message: str | None
     remote_agent_id: str | None
     sync_status: str
     sync_error: str | None

@@ -35,7 +35,6 @@ def create_agent(org_id: str, data: AgentCreate) -> Agent:
     db.session.add(agent)
     agent_sync.mark_for_sync(agent)
     db.session.commit()
-    agent_sync.enqueue(agent)
     return agent
 
 
@@ -51,9 +50,12 @@ def update_agent(org_id: str, agent_id: str, data: AgentUpdate) -> Agent:
     if "dynamic_variables" in fields and fields["dynamic_variables"] is None:
         fields["dynamic_variables"] = {}
     apply_fields(agent, fields)
+    if agent.voicemail_action == "leave_message" and not agent.voicemail_message:
+        db.session.rollback()
+        message = "voicemail_action leave_message needs voicemail_message"
+        raise Invalid("Validation failed", {"voicemail_message": message})
     agent_sync.mark_for_sync(agent)
     db.session.commit()
-    agent_sync.enqueue(agent)
     return agent
 
 

@@ -95,6 +95,7 @@ def twilio_errors(action: str):
 
 class ElevenLabsProvider:
     name = "elevenlabs"
+    needs_remote_agents = True  # each agent is mirrored as an ElevenLabs agent before its calls
 
     def __init__(
         self,

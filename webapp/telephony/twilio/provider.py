@@ -59,6 +59,7 @@ def status_snapshot(twilio_status: str) -> CallSnapshot | None:
 
 class TwilioProvider:
     name = "twilio"
+    needs_remote_agents = True  # the bridged conversation runs an ElevenLabs agent
 
     def __init__(
         self,
