@@ -208,6 +208,6 @@ def run(env: BenchEnv, smoke: bool = False):
         "main": main,
         "ramp": ramp,
         "most_calls_held_with_p99_under_5ms": max(held) if held else 0,
-        "met": _clean(main) and _p99(main) < GOAL_P99_MS,
+        "met": {"p99_under_1ms_at_100_calls": _p99(main) < GOAL_P99_MS, "no_frame_lost_or_reordered": _clean(main)},
     }
-    yield "bridge", result
+    return [("bridge", result)]

@@ -9,12 +9,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import api_bench, bridge_bench, engine_bench, fanout_bench, webhook_bench, wrk
+from . import api_bench, bridge_bench, campaign_bench, engine_bench, fanout_bench, webhook_bench, wrk
 from .env import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, BenchEnv, machine
 from .load import LoadWatch, judge
 
 BENCHMARKS = {"api": api_bench, "engine": engine_bench, "fanout": fanout_bench, "webhooks": webhook_bench,
-              "bridge": bridge_bench}  # fmt: skip
+              "bridge": bridge_bench, "campaign": campaign_bench}  # fmt: skip
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 

@@ -149,6 +149,11 @@ def database_url(url: str | None, instance_path: Path) -> str:
     return url
 
 
+def database_url_from_env(instance_path: Path) -> str:
+    """The SQLAlchemy URL DATABASE_URL names (SQLite under instance_path when unset)."""
+    return database_url(load_settings().DATABASE_URL, instance_path)
+
+
 def _dev_secret_key(instance_path: Path) -> str:
     """A random key kept under instance/, so web and worker processes share it across restarts."""
     key_file = instance_path / "secret_key"

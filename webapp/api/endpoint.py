@@ -9,6 +9,7 @@ from flask import current_app, request
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Invalid
+from . import idempotency
 from .auth import authenticate
 from .errors import validation_error
 
@@ -82,6 +83,9 @@ def endpoint(summary: str, **options):
                 kwargs["principal"] = spec.signed_url[1](token, kwargs)
             elif spec.auth != "none":
                 kwargs["principal"] = authenticate(spec.auth, admin=spec.admin)
+                replay = idempotency.begin(kwargs["principal"].organization_id)
+                if replay is not None:
+                    return replay
             if spec.query is not None:
                 kwargs["query"] = parse_query(spec.query)
             if spec.body is not None:

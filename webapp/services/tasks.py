@@ -6,6 +6,7 @@ from ..models import Task
 from ..models.task import WEBHOOK_EVENTS
 from ..schemas.tasks import NOT_NULLABLE_TASK_FIELDS, TaskCreate, TaskUpdate
 from ..telephony.dynamic_variables import missing_for_call, missing_message
+from . import dnc
 from .agents import get_agent
 from .scoping import apply_fields, get_owned, owned, page
 
@@ -54,11 +55,17 @@ def create_task(org_id: str, data: TaskCreate) -> Task:
     except NotFound:
         raise Invalid("Validation failed", {"agent_id": "no such agent in your organization"}) from None
     require_variables(agent, fields.get("context_data"), fields.get("starting_message"))
+    _refuse_listed(org_id, fields["to_number"])
     task = Task(organization_id=org_id, status="pending", **fields)
     _default_webhook_events(task)
     db.session.add(task)
     db.session.commit()
     return task
+
+
+def _refuse_listed(org_id: str, number: str) -> None:
+    if dnc.is_listed(org_id, number):
+        raise Invalid("Validation failed", {"to_number": "is on the do-not-call list"})
 
 
 def update_task(org_id: str, task_id: str, data: TaskUpdate) -> Task:
@@ -78,6 +85,8 @@ def update_task(org_id: str, task_id: str, data: TaskUpdate) -> Task:
             fields.get("context_data", task.context_data),
             fields.get("starting_message", task.starting_message),
         )
+    if fields.get("to_number"):
+        _refuse_listed(org_id, fields["to_number"])
     apply_fields(task, fields)
     _default_webhook_events(task)
     db.session.commit()
