@@ -8,6 +8,7 @@ from . import (  # noqa: F401 - each registers its views on bp
     campaigns,
     dnc,
     errors,
+    extracted,
     filters,
     operations,
     overview,
