@@ -20,7 +20,7 @@ from tests.campaigns.helpers import (
     task_detail,
     wait_for_campaign,
 )
-from tests.support import ROOT, wait_until
+from tests.support import ROOT, scaled, wait_until
 
 NY, SYDNEY = "+12125550123", "+61291234567"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -177,7 +177,7 @@ def test_org_cap_holds_under_concurrent_executes_from_several_processes(tenant, 
     ]  # fmt: skip
     wait_until(lambda: len(list(tmp_path.glob("go.ready-*"))) == 4, timeout=120, message="the processes to start")
     go.write_text("go")
-    queued = sum(sum(json.loads(process.communicate(timeout=120)[0])) for process in processes)
+    queued = sum(sum(json.loads(process.communicate(timeout=scaled(120))[0])) for process in processes)
     assert queued >= 9 - 3  # at most 3 placed at once; the rest queued, not refused
 
     def all_done():

@@ -14,6 +14,8 @@ import time
 import requests
 from werkzeug.wrappers import Response
 
+from tests.support import scaled
+
 from .conversations import (
     SCENARIOS,
     EmulatedCall,
@@ -335,4 +337,4 @@ class ElevenLabsMixin:
     def send_elevenlabs_webhook(self, url, kind, conversation_id, **kwargs) -> requests.Response:
         """POST a signed post-call webhook to `url` (e.g. our app's receiver)."""
         body, headers = self.build_elevenlabs_webhook(kind, conversation_id, **kwargs)
-        return requests.post(url, data=body, headers=headers, timeout=10)
+        return requests.post(url, data=body, headers=headers, timeout=scaled(10))

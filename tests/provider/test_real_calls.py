@@ -10,6 +10,7 @@ from tests.emulators import BUSY_NUMBER, NO_ANSWER_NUMBER, VOICEMAIL_NUMBER
 from tests.provider.helpers import (
     AGENTS,
     OUTBOUND_CALL,
+    PROVIDER_TIMEOUT_SECONDS,
     execute,
     finished,
     make_app,
@@ -97,7 +98,10 @@ def test_unanswered_calls_map_to_failure_reasons(account):
     ("inject", "message"),
     [
         (lambda emulator: emulator.fail_next(500, path_prefix=OUTBOUND_CALL), "refused placing the call (HTTP 500)"),
-        (lambda emulator: emulator.delay_next(1.5, path_prefix=OUTBOUND_CALL), "did not answer in time"),
+        (
+            lambda emulator: emulator.delay_next(PROVIDER_TIMEOUT_SECONDS + 1, path_prefix=OUTBOUND_CALL),
+            "did not answer in time",
+        ),
     ],
     ids=["http-500", "timeout"],
 )
