@@ -4,6 +4,7 @@ import itertools
 import os
 
 from tests.provider.helpers import execute, finished, synced_agent
+from tests.support import scaled
 
 FROM_NUMBER = "+15550009999"
 _numbers = itertools.count(1000)
@@ -19,7 +20,7 @@ def settings(emulators, public_url: str) -> dict:
         "TWILIO_API_BASE_URL": emulators.twilio.url,
         "TWILIO_FROM_NUMBER": FROM_NUMBER,
         "PUBLIC_BASE_URL": public_url,
-        "PROVIDER_TIMEOUT_SECONDS": 2.0,
+        "PROVIDER_TIMEOUT_SECONDS": scaled(3.0),
         "AGENT_SYNC_RETRY_SECONDS": 0.5,
         "REDIS_NAMESPACE": f"{os.environ['REDIS_NAMESPACE']}-twilio",
     }

@@ -23,7 +23,7 @@ class HttpApi:
         self.session.headers["Authorization"] = f"Bearer {key}"
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        return self.session.request(method, f"{self.base_url}/api/v1{path}", timeout=scaled(15), **kwargs)
+        return self.session.request(method, f"{self.base_url}/api/v1{path}", timeout=scaled(60), **kwargs)
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return self.request("GET", path, **kwargs)

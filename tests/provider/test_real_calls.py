@@ -42,7 +42,7 @@ def test_completed_call_streams_turns_and_keeps_analysis_and_recording(account, 
     call = finished(account, call_id)
     assert call["status"] == "completed" and call["end_reason"] == "ended_by_agent"
     assert call["termination_reason"] == "end_call tool was called." and call["failure_reason"] is None
-    assert call["duration_seconds"] > 20 and call["cost"] > 0
+    assert call["duration_seconds"] > 20 and call["cost_credits"] > 0
     assert call["transcript"] == updates[-1]["transcript"]
     assert "Jane Roe" in call["transcript"][0]["text"] and "A-1001" in call["transcript"][0]["text"]
     assert any(event["tool"] == "end_call" for event in call["events"])
@@ -90,7 +90,7 @@ def test_unanswered_calls_map_to_failure_reasons(account):
         task = account.http.data(f"/tasks/{call['task_id']}")
         assert task["status"] == "failed"
     voicemail = account.http.data(f"/calls/{calls[VOICEMAIL_NUMBER]}")
-    assert voicemail["termination_reason"] == "Voicemail detected, ending call."
+    assert voicemail["termination_reason"] == "voicemail_detection tool was called."
     assert voicemail["report"]["source"] == "provider" and voicemail["report"]["call_successful"] is False
 
 

@@ -120,7 +120,7 @@ def _advance_status(call: Call, snapshot: CallSnapshot) -> bool:
 def copy_details(call: Call, snapshot: CallSnapshot) -> bool:
     """Copy the provider's end-of-call details; returns whether anything changed."""
     changed = False
-    for name in ("duration_seconds", "cost", "termination_reason", "analysis"):
+    for name in ("duration_seconds", "cost_credits", "cost_usd", "termination_reason", "analysis"):
         value = getattr(snapshot, name)
         if value is not None and getattr(call, name) != value:
             setattr(call, name, value)
@@ -143,10 +143,15 @@ def stage_snapshot(call: Call, snapshot: CallSnapshot) -> bool:
     if not (new_turns or status_changed or details_changed):
         return False
     call.last_event_at = utcnow()
+    # The call is in progress before its first words arrive (status first), and they arrive
+    # before it ends (turns first).
+    if status_changed and call.status == "in_progress":
+        publish_after_commit(call.id, status_message(call))
     if new_turns:
         publish_after_commit(call.id, transcript_message(call, new_turns))
     if status_changed:
-        publish_after_commit(call.id, status_message(call))
+        if call.status != "in_progress":
+            publish_after_commit(call.id, status_message(call))
         if not call.is_active:
             enqueue_after_commit(finalize_call, call.id)
             after_commit(dispatch.request_dispatch, call.organization_id)  # a slot is free

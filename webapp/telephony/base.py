@@ -37,6 +37,8 @@ class AgentSpec:
     dtmf_rules: dict
     language: str = "en"
     remote_agent_id: str | None = None
+    dynamic_variables: dict = field(default_factory=dict)  # defaults of the {{variables}} used
+    ringing_timeout_secs: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ class CallSnapshot:
     duration_seconds: float | None = None
     analysis: dict | None = None  # provider's analysis: summary, call_successful, data ...
     events: tuple[dict, ...] = ()  # e.g. {"type": "dtmf", "digit": "9", "at_seconds": 12.0}
-    cost: float | None = None
+    cost_credits: float | None = None  # what the provider charged, in its credits
+    cost_usd: float | None = None  # the same in US dollars, when the provider says
     termination_reason: str | None = None
     error_message: str | None = None
 

@@ -22,6 +22,7 @@ from webapp.telephony.base import (
     Recording,
 )
 
+from ..dynamic_variables import missing_for_call, missing_message
 from . import audio
 from .script import build_timeline
 from .timeline import Timeline, end_point, next_change_after, snapshot_at
@@ -65,6 +66,9 @@ class SimulatedProvider:
     def place_call(self, request: CallRequest) -> PlacedCall:
         if not E164.match(request.to_number or ""):
             raise ProviderError(f"{request.to_number!r} is not an E.164 phone number.")
+        missing = missing_for_call(request.agent, request.context_data, request.starting_message)
+        if missing:  # as ElevenLabs does: the conversation can't start without them
+            raise ProviderError(missing_message(missing))
         timeline = build_timeline(request)
         data = {
             "placed_at": float(self.clock()),
