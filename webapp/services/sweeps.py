@@ -112,7 +112,7 @@ def redispatch_deliveries() -> int:
     mid-POST, a lost job). Their due time moves to now, so each is re-sent once per grace period."""
     cutoff = utcnow() - _grace()
     due = db.session.execute(
-        sa.select(WebhookDelivery.id).where(
+        sa.select(WebhookDelivery).where(
             WebhookDelivery.status.in_(("pending", "retrying")),
             sa.or_(
                 WebhookDelivery.next_attempt_at <= cutoff,
@@ -120,12 +120,12 @@ def redispatch_deliveries() -> int:
             ),
         ).limit(BATCH)
     ).scalars().all()  # fmt: skip
-    lost = not_waiting(webhooks.deliver, list(due))  # the rest still wait in a queue (a backlog)
-    if lost:
-        db.session.execute(
-            sa.update(WebhookDelivery).where(WebhookDelivery.id.in_(lost)).values(next_attempt_at=utcnow())
-        )
-    return _dispatch(webhooks.deliver, lost)
+    now = utcnow()
+    for delivery in due:
+        delivery.next_attempt_at = now
+        webhooks.dispatch_after_commit(delivery.id)
+    db.session.commit()
+    return len(due)
 
 
 def _dispatch(func, ids) -> int:
