@@ -77,8 +77,11 @@ CALL_JOBS = ("start_call", "finalize_call", "store_recording", "deliver", "sync_
 
 
 def _call_jobs(jobs: list) -> list:
-    """The call engine's jobs among those queued or run (campaign dispatch requests aside)."""
-    return [job for job in jobs if (job[0] if isinstance(job, tuple) else job) in CALL_JOBS]
+    """The call engine's jobs among those queued or run (campaign dispatch requests aside); a drain
+    of due deliveries (deliver_due) counts as `deliver`."""
+    named = [(("deliver",) + job[1:] if job[0] == "deliver_due" else job) if isinstance(job, tuple)
+             else ("deliver" if job == "deliver_due" else job) for job in jobs]  # fmt: skip
+    return [job for job in named if (job[0] if isinstance(job, tuple) else job) in CALL_JOBS]
 
 
 def _provider_id(call_id: str) -> str:
