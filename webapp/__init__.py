@@ -67,11 +67,9 @@ def _init_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
 
-    from .models import User
+    from . import identity
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, user_id)
+    identity.init_app(app)  # the user loader (revocable sessions) and the limiter's key
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
