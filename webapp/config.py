@@ -61,6 +61,7 @@ class Config:
         self.REDIS_NAMESPACE = os.environ.get("REDIS_NAMESPACE", "va")
         self.RATE_LIMIT = os.environ.get("RATE_LIMIT", "1000 per minute")
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+        self.LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT") or self.LOGIN_RATE_LIMIT
         self.TELEPHONY_PROVIDER = os.environ.get("TELEPHONY_PROVIDER", "simulated")
         self.SIMULATOR_TIME_SCALE = float(os.environ.get("SIMULATOR_TIME_SCALE", "1.0"))
         self.RECORDINGS_DIR = os.environ.get("RECORDINGS_DIR") or str(instance_path / "recordings")

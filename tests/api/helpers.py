@@ -66,3 +66,10 @@ def wait_for_end(tenant, call_id: str) -> dict:
         return call if call["status"] in TERMINAL_CALL_STATUSES else None
 
     return wait_until(finished, timeout=60, interval=0.2, message=f"call {call_id} to end")
+
+
+def allow_countries(tenant, *countries: str) -> None:
+    """Let the tenant call these countries (the default is the United States and Canada)."""
+    from webapp.services import destinations
+
+    destinations.set_allowed_countries(tenant.org_id, list(countries))

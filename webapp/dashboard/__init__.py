@@ -4,4 +4,17 @@ from flask import Blueprint
 
 bp = Blueprint("dashboard", __name__)
 
-from . import access, agents, calls, errors, filters, overview, settings, settings_keys, task_import, tasks  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    access,
+    agents,
+    calls,
+    errors,
+    filters,
+    overview,
+    settings,
+    settings_account,
+    settings_keys,
+    settings_members,
+    task_import,
+    tasks,
+)

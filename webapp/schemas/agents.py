@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .. import safe_regex
 from .common import MAX_OFFSET, OutModel, StrictModel, Text, not_null
 from .phone import PhoneNumber
 
@@ -30,11 +31,8 @@ class NavigationRule(StrictModel):
     @field_validator("when")
     @classmethod
     def regex_compiles(cls, value: str) -> str:
-        if len(value) > 1 and value.startswith("/") and value.endswith("/"):
-            try:
-                re.compile(value[1:-1])
-            except re.error as exc:
-                raise ValueError(f"is not a valid regular expression: {exc}") from None
+        if len(value) > 2 and value.startswith("/") and value.endswith("/"):
+            safe_regex.check_pattern(value[1:-1])
         return value
 
 

@@ -14,6 +14,7 @@ from ..queues import enqueue_job, redis_client
 from ..telephony.base import CallSnapshot, HangUpUnsupported, ProviderError
 from . import engine, reports
 from .call_queries import get_call
+from .destinations import check_destination
 from .tasks import get_task
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def execute_task(org_id: str, task_id: str) -> Call:
     task = get_task(org_id, task_id)
     if task.agent.deleted_at is not None or not task.agent.enabled:
         raise Conflict("The task's agent is disabled; enable it before executing", {"agent_id": task.agent_id})
+    check_destination(org_id, task.to_number, error=Conflict)  # the allowed countries may have changed
     _require_queue()
     _require_provider(task.agent)
     now = utcnow()

@@ -5,6 +5,7 @@ from ..extensions import db
 from ..models import Task
 from ..schemas.tasks import NOT_NULLABLE_TASK_FIELDS, TaskCreate, TaskUpdate
 from .agents import get_agent
+from .destinations import check_destination
 from .scoping import apply_fields, get_owned, owned, page
 
 DELETABLE_STATUSES = ("pending", "failed")
@@ -29,6 +30,7 @@ def create_task(org_id: str, data: TaskCreate) -> Task:
         get_agent(org_id, fields["agent_id"])
     except NotFound:
         raise Invalid("Validation failed", {"agent_id": "no such agent in your organization"}) from None
+    check_destination(org_id, fields["to_number"])
     task = Task(organization_id=org_id, status="pending", **fields)
     db.session.add(task)
     db.session.commit()
@@ -46,6 +48,8 @@ def update_task(org_id: str, task_id: str, data: TaskUpdate) -> Task:
     nulls = [name for name in NOT_NULLABLE_TASK_FIELDS if name in fields and fields[name] is None]
     if nulls:
         raise Invalid("Validation failed", {name: "must not be null" for name in nulls})
+    if fields.get("to_number"):
+        check_destination(org_id, fields["to_number"])
     apply_fields(task, fields)
     db.session.commit()
     return task
