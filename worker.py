@@ -2,7 +2,7 @@
 
 Each process runs one non-forking RQ worker inside an app context (with RQ's scheduler for
 retries and scheduled jobs) plus a clock thread that enqueues the periodic jobs: syncing active
-calls, starting due tasks and sweeping stale calls. A Redis lock makes each tick run once across
+calls, starting due tasks and the sweeps that re-dispatch stranded work. A Redis lock makes each tick run once across
 all worker processes.
 """
 
@@ -18,17 +18,22 @@ import redis
 from rq import SimpleWorker
 from rq.exceptions import StopRequested
 
+import webapp.jobs  # noqa: F401 - registers every job, the periodic ones included
 from webapp import create_app
 from webapp.extensions import db
-from webapp.queues import QUEUE_NAMES, claim_periodic_slot, enqueue_job, queue, redis_client
+from webapp.queues import (
+    QUEUE_NAMES,
+    claim_periodic_slot,
+    enqueue,
+    periodic_jobs,
+    queue,
+    redis_client,
+    release_periodic_slot,
+    spec_for,
+)
 
 log = logging.getLogger("worker")
 
-PERIODIC_JOBS = {  # job name → config key with its interval in seconds
-    "sync_active_calls": "SYNC_INTERVAL_SECONDS",
-    "dispatch_due_tasks": "DISPATCH_INTERVAL_SECONDS",
-    "sweep_stale_calls": "SWEEP_INTERVAL_SECONDS",
-}
 RESTART_DELAY_SECONDS = 1.0
 
 
@@ -43,6 +48,12 @@ class AppWorker(SimpleWorker):
 
     def perform_job(self, job, queue):
         try:
+            spec = spec_for(job.func_name)
+        except LookupError:
+            spec = None
+        if spec is not None and spec.every:
+            release_periodic_slot(spec.name)  # the next tick may queue it again
+        try:
             return super().perform_job(job, queue)
         finally:
             db.session.remove()
@@ -52,13 +63,12 @@ def _tick(app, stop: threading.Event) -> None:
     """Enqueue each periodic job at its interval, at most once per interval across processes."""
     with app.app_context():
         while not stop.is_set():
-            for name, key in PERIODIC_JOBS.items():
-                interval = app.config[key]
+            for spec in periodic_jobs():
                 try:
-                    if claim_periodic_slot(name, interval):
-                        enqueue_job(name)
+                    if claim_periodic_slot(spec.name, app.config[spec.every]):
+                        enqueue(spec.func)
                 except Exception as exc:  # Redis down: keep ticking, the worker itself reconnects
-                    log.warning("clock could not enqueue %s: %s", name, exc)
+                    log.warning("clock could not enqueue %s: %s", spec.name, exc)
             stop.wait(0.1)
 
 

@@ -66,10 +66,11 @@ def run(env: BenchEnv, *, smoke: bool) -> list[tuple[str, dict]]:
     try:
         ids = _seed_deliveries(env, count, receiver.url + "/hooks")
         with env.app_context():
-            from webapp.queues import enqueue_job
+            from webapp.queues import enqueue
+            from webapp.services.webhooks import deliver
 
-            for delivery_id in ids:  # exactly how webhooks.schedule queues a delivery
-                enqueue_job("deliver_webhook", delivery_id)
+            for delivery_id in ids:  # exactly how webhooks.schedule queues a delivery (after its commit)
+                enqueue(deliver, delivery_id)
         started = time.time()
         workers = worker(env, PROCESSES)
         meter = CpuMeter(workers.pid)

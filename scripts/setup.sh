@@ -16,6 +16,10 @@ fi
 
 stamp=".venv/.installed-$kind"
 wanted="$(cat requirements.txt "$requirements" | sha256sum | cut -c1-16)"
+dev_wanted="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)"
+if [ "$kind" = runtime ] && [ "$(cat .venv/.installed-dev 2>/dev/null)" = "$dev_wanted" ]; then
+  exit 0  # the development requirements include the runtime ones
+fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "Installing Python packages ($requirements)..."
   .venv/bin/python -m pip install --quiet --upgrade pip

@@ -11,93 +11,52 @@ The environment is exported, so the worker and web processes tests start see the
 """
 
 import os
-import subprocess
-import sys
-import threading
 import uuid
-from pathlib import Path
 
 import pytest
-import redis
 
-from tests.support import (  # noqa: F401 - re-exported for tests that import them from here
-    ApiClient,
+from tests.support import (
+    REDIS_SERVER_URL,
+    TEST_ENVIRONMENT,
     ScopedClient,
+    ServedApp,
     Tenant,
     WorkerProcess,
-    _csrf_from,
-    free_port,
+    choose_backend,
+    create_pg_database,
+    drop_pg_database,
     login,
-    wait_for_port,
-    wait_until,
+    migrate,
+    postgres_answers,
+    redis_answers,
+    scaled,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_SERVER_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+# Fixtures that start real worker processes: a test using one (directly or through another fixture)
+# is an end-to-end test and carries the `slow` marker, so `pytest -m "not slow"` starts no worker.
+WORKER_FIXTURES = {"worker", "start_worker", "make_stack", "provider_worker", "slow_lane", "realtime_lane"}
 
 
-def _postgres_answers() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=2):
-            return True
-    except Exception:
-        return False
-
-
-def _redis_answers() -> bool:
-    try:
-        return redis.Redis.from_url(REDIS_SERVER_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError:
-        return False
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """pytest-timeout's per-test limit (`timeout` in pyproject.toml) scales with TEST_TIME_FACTOR,
+    unless --timeout or PYTEST_TIMEOUT names one."""
+    if config.getoption("timeout", None) is None and not os.environ.get("PYTEST_TIMEOUT"):
+        configured = config.getini("timeout")
+        if configured:
+            config.option.timeout = scaled(float(configured))
 
 
-def _choose_backend() -> str:
-    chosen = os.environ.get("TEST_BACKEND", "").strip()
-    if chosen in ("services", "embedded"):
-        return chosen
-    if chosen:
-        raise pytest.UsageError(f"TEST_BACKEND must be 'services' or 'embedded', not {chosen!r}")
-    return "services" if _postgres_answers() and _redis_answers() else "embedded"
-
-
-def _create_pg_database() -> tuple[str, str]:
-    import psycopg
-
-    name = f"va_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    return name, f"{base}/{name}"
-
-
-def _drop_pg_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-TEST_ENVIRONMENT = {
-    "SECRET_KEY": "test-secret-key-not-for-production",
-    "SIMULATOR_TIME_SCALE": "40",
-    "WEBHOOK_ALLOW_LOOPBACK": "1",
-    "WEBHOOK_RETRY_DELAYS": "0.3,0.3,0.3,0.3,0.3",
-    "WEBHOOK_TIMEOUT_SECONDS": "3",
-    "SYNC_INTERVAL_SECONDS": "0.2",
-    "DISPATCH_INTERVAL_SECONDS": "0.3",
-    "SWEEP_INTERVAL_SECONDS": "0.5",
-    "TELEPHONY_PROVIDER": "simulated",
-    "RATE_LIMIT": "1000 per minute",
-}
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if WORKER_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
 def backend(tmp_path_factory):
     """Exports DATABASE_URL/REDIS_URL/... for this run and migrates the database to head."""
-    kind = _choose_backend()
+    kind = choose_backend()
     instance = tmp_path_factory.mktemp("instance")
     saved = dict(os.environ)
     os.environ.update(TEST_ENVIRONMENT)
@@ -106,14 +65,14 @@ def backend(tmp_path_factory):
     os.environ["REDIS_NAMESPACE"] = f"test-{uuid.uuid4().hex[:8]}"  # runs sharing a Redis server stay apart
     pg_name = None
     if kind == "services":
-        if not (_postgres_answers() and _redis_answers()):
+        if not (postgres_answers() and redis_answers()):
             pytest.exit("TEST_BACKEND=services but PostgreSQL or Redis does not answer", returncode=3)
-        pg_name, os.environ["DATABASE_URL"] = _create_pg_database()
+        pg_name, os.environ["DATABASE_URL"] = create_pg_database()
         os.environ["REDIS_URL"] = REDIS_SERVER_URL
     else:
         os.environ["DATABASE_URL"] = f"sqlite:///{instance / 'test.db'}"
         os.environ.pop("REDIS_URL", None)
-    _migrate(instance)
+    migrate()
     yield {"kind": kind, "instance": instance, "database_url": os.environ["DATABASE_URL"]}
     if kind == "embedded":
         from webapp.embedded_redis import stop_embedded_redis
@@ -122,15 +81,7 @@ def backend(tmp_path_factory):
     os.environ.clear()
     os.environ.update(saved)
     if pg_name:
-        _drop_pg_database(pg_name)
-
-
-def _migrate(instance: Path) -> None:
-    """`flask db upgrade` as a deploy would run it: the schema comes from the migrations."""
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT, env=dict(os.environ), check=True, capture_output=True,
-    )  # fmt: skip
+        drop_pg_database(pg_name)
 
 
 @pytest.fixture(scope="session")
@@ -171,11 +122,6 @@ def make_tenant(app, client):
 
 
 @pytest.fixture
-def csrf_from():
-    return _csrf_from
-
-
-@pytest.fixture
 def logged_in(client, tenant):
     """The test client logged in as the tenant's owner; returns the CSRF token."""
     return login(client, tenant.email, tenant.password)
@@ -184,13 +130,9 @@ def logged_in(client, tenant):
 @pytest.fixture(scope="session")
 def live_server(app):
     """The app served over real HTTP (and WebSocket) by a threaded server in this process."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    served = ServedApp(app)
+    yield served.url
+    served.stop()
 
 
 @pytest.fixture(scope="session")

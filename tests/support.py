@@ -1,4 +1,11 @@
-"""Test helpers shared by every test package (the fixtures that use them live in conftest.py)."""
+"""Test helpers shared by every test package (the fixtures that use them live in conftest.py; no
+test imports anything from a conftest).
+
+Every wait in the suite is a wait on an event (a row changing, a port answering, a message arriving)
+with a bound, and every bound is scaled by TEST_TIME_FACTOR (default 1): on a slow or loaded machine,
+`TEST_TIME_FACTOR=3 ./test.sh` gives every wait, and pytest-timeout's per-test limit, three times as
+long. Use `scaled(seconds)` for any bound passed to a library (Playwright, requests, subprocess).
+"""
 
 import itertools
 import json
@@ -15,6 +22,101 @@ from pathlib import Path
 from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_SERVER_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+TERMINAL_CALL_STATUSES = ("completed", "failed")
+
+
+def _time_factor() -> float:
+    raw = os.environ.get("TEST_TIME_FACTOR", "").strip() or "1"
+    try:
+        factor = float(raw)
+    except ValueError:
+        raise ValueError(f"TEST_TIME_FACTOR must be a number, not {raw!r}") from None
+    if not factor > 0:
+        raise ValueError(f"TEST_TIME_FACTOR must be greater than 0, not {raw!r}")
+    return factor
+
+
+TIME_FACTOR = _time_factor()
+
+
+def scaled(seconds: float) -> float:
+    """A time bound in seconds, stretched by TEST_TIME_FACTOR."""
+    return seconds * TIME_FACTOR
+
+
+# The environment every test process shares (exported by the `backend` fixture, so the worker and
+# web processes that tests start see it too).
+TEST_ENVIRONMENT = {
+    "SECRET_KEY": "test-secret-key-not-for-production",
+    "SIMULATOR_TIME_SCALE": "40",
+    "WEBHOOK_ALLOW_LOOPBACK": "1",
+    "WEBHOOK_RETRY_DELAYS": "0.3,0.3,0.3,0.3,0.3",
+    "WEBHOOK_TIMEOUT_SECONDS": "3",
+    "SYNC_INTERVAL_SECONDS": "0.2",
+    "DISPATCH_INTERVAL_SECONDS": "0.3",
+    "SWEEP_INTERVAL_SECONDS": "0.5",
+    "TELEPHONY_PROVIDER": "simulated",
+    "RATE_LIMIT": "1000 per minute",
+}
+
+
+def postgres_answers() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=2):
+            return True
+    except Exception:
+        return False
+
+
+def redis_answers() -> bool:
+    import redis
+
+    try:
+        return redis.Redis.from_url(REDIS_SERVER_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError:
+        return False
+
+
+def choose_backend() -> str:
+    """TEST_BACKEND, or "services" when PostgreSQL and Redis answer, else "embedded"."""
+    import pytest
+
+    chosen = os.environ.get("TEST_BACKEND", "").strip()
+    if chosen in ("services", "embedded"):
+        return chosen
+    if chosen:
+        raise pytest.UsageError(f"TEST_BACKEND must be 'services' or 'embedded', not {chosen!r}")
+    return "services" if postgres_answers() and redis_answers() else "embedded"
+
+
+def create_pg_database(prefix: str = "va_test") -> tuple[str, str]:
+    """A new, empty PostgreSQL database; returns (name, URL)."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return name, f"{base}/{name}"
+
+
+def drop_pg_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def migrate(env: dict | None = None) -> None:
+    """`flask db upgrade` as a deploy would run it: the schema comes from the migrations."""
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT, env=dict(env or os.environ), check=True, capture_output=True, timeout=scaled(120),
+    )  # fmt: skip
 
 
 _client_addresses = itertools.count(1)
@@ -97,14 +199,14 @@ class Tenant:
 def login(client, email: str, password: str) -> str:
     """Log the test client in through the real form; returns the CSRF token for session writes."""
     page = client.get("/login")
-    token = _csrf_from(page.get_data(as_text=True))
+    token = csrf_from(page.get_data(as_text=True))
     response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     session = client.get("/api/v1/session").get_json()
     return session["data"]["csrf_token"]
 
 
-def _csrf_from(html: str) -> str:
+def csrf_from(html: str) -> str:
     match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
         r'name="csrf_token" value="([^"]+)"', html
     )
@@ -118,14 +220,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    """Until something listens on the port (the bound is scaled by TEST_TIME_FACTOR)."""
+
+    def listens() -> bool:
         with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on port {port}")
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_until(listens, timeout=timeout, interval=0.05, message=f"something to listen on port {port}")
 
 
 class WorkerProcess:
@@ -141,13 +243,13 @@ class WorkerProcess:
 
     def kill(self) -> None:
         self.process.kill()
-        self.process.wait(timeout=10)
+        self.process.wait(timeout=scaled(10))
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=scaled(20))
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()
@@ -156,15 +258,38 @@ class WorkerProcess:
         return self.log_path.read_text()
 
 
-def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
-    """Poll `predicate` until it returns something truthy; fail with `message` on timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_until(predicate, timeout: float = 60.0, interval: float = 0.1, message: str = "condition"):
+    """Poll `predicate` until it returns something truthy and return that; fail with `message` once
+    `timeout` seconds (scaled by TEST_TIME_FACTOR) have passed. The bound is only a backstop for a
+    broken build: a passing test returns as soon as the event happens."""
+    bound = scaled(timeout)
+    deadline = time.monotonic() + bound
+    while True:
         value = predicate()
         if value:
             return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {bound:g}s (TEST_TIME_FACTOR={TIME_FACTOR:g}) waiting for {message}")
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+def execute(tenant, task_id: str) -> str:
+    """POST /tasks/:id/execute through the tenant's API client; returns the new call's id."""
+    response = tenant.api.post(f"/tasks/{task_id}/execute")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["data"]["call_id"]
+
+
+def wait_for_call(tenant, call_id: str, *, finalized: bool = True, timeout: float = 90) -> dict:
+    """The call once it is terminal (and finalized, with its report, unless told otherwise)."""
+
+    def done():
+        call = tenant.api.get(f"/calls/{call_id}").get_json()["data"]
+        if call["status"] in TERMINAL_CALL_STATUSES and (call["report"] or not finalized):
+            return call
+        return None
+
+    return wait_until(done, timeout=timeout, interval=0.2, message=f"call {call_id} to finish")
 
 
 def watch_call_socket(live: dict, *, ping: bool = False) -> tuple[list[dict], threading.Event]:
@@ -176,7 +301,8 @@ def watch_call_socket(live: dict, *, ping: bool = False) -> tuple[list[dict], th
     done = threading.Event()
 
     def collect() -> None:
-        ws = websocket.create_connection(f"{live['websocket_url']}?session_token={live['temp_token']}", timeout=30)
+        url = f"{live['websocket_url']}?session_token={live['temp_token']}"
+        ws = websocket.create_connection(url, timeout=scaled(60))
         try:
             if ping:
                 ws.send(json.dumps({"type": "ping"}))
@@ -191,3 +317,40 @@ def watch_call_socket(live: dict, *, ping: bool = False) -> tuple[list[dict], th
 
     threading.Thread(target=collect, daemon=True).start()
     return messages, done
+
+
+class ServedApp:
+    """A Flask app served over real HTTP (and WebSocket) by a threaded Werkzeug server in this process."""
+
+    def __init__(self, app, port: int = 0):
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+class Lane:
+    """An app and a worker of their own (their own Redis namespace, the session's database) where
+    simulated calls run at `time_scale` (simulated seconds per real second): slow enough for a test
+    to act on a call while it is in progress, and then end it itself instead of racing it. With
+    `serve=True` the app is also served over real HTTP (`url`)."""
+
+    def __init__(self, backend: dict, *, time_scale: float, serve: bool = False):
+        from webapp import create_app
+
+        namespace = f"lane-{uuid.uuid4().hex[:6]}"
+        self.app = create_app({"TESTING": True, "REDIS_NAMESPACE": namespace}, instance_path=backend["instance"])
+        self.worker = WorkerProcess({"REDIS_NAMESPACE": namespace, "SIMULATOR_TIME_SCALE": str(time_scale)})
+        self.served = ServedApp(self.app) if serve else None
+        self.url = self.served.url if self.served else None
+
+    def close(self) -> None:
+        if self.served:
+            self.served.stop()
+        self.worker.stop()

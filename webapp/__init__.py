@@ -93,6 +93,8 @@ def _register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .dashboard import bp as dashboard_bp
     from .docs import bp as docs_bp
+    from .health import bp as health_bp
+    from .media import bp as media_bp
     from .provider_hooks import bp as provider_hooks_bp
     from .sockets import bp as sockets_bp
 
@@ -110,9 +112,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(auth_bp)
     app.register_blueprint(docs_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(sockets_bp)
     app.register_blueprint(dashboard_bp, url_prefix="/")
     app.register_blueprint(provider_hooks_bp, url_prefix="/webhooks")
+    app.register_blueprint(media_bp)
 
 
 def _protect_forms_from_csrf() -> None:
@@ -124,7 +128,7 @@ def _protect_forms_from_csrf() -> None:
     if (
         request.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
         and not is_api_request()
-        and request.blueprint != "provider_hooks"
+        and request.blueprint not in ("provider_hooks", "media")
     ):
         csrf.protect()
 

@@ -85,6 +85,10 @@ class Config:
         self.SWEEP_INTERVAL_SECONDS = _env_float("SWEEP_INTERVAL_SECONDS", 15.0)
         self.CALL_STALE_SECONDS = _env_float("CALL_STALE_SECONDS", 300.0)
         self.CALL_PLACE_TIMEOUT_SECONDS = _env_float("CALL_PLACE_TIMEOUT_SECONDS", 60.0)
+        # Work not done this long after it was due (lost job, killed worker) is dispatched again.
+        self.REDISPATCH_AFTER_SECONDS = _env_float("REDISPATCH_AFTER_SECONDS", 60.0)
+        self.RECORDING_WAIT_SECONDS = _env_float("RECORDING_WAIT_SECONDS", 120.0)  # terminal webhook waits
+        self.RECORDING_GIVE_UP_SECONDS = _env_float("RECORDING_GIVE_UP_SECONDS", 3600.0)
         self.WEBHOOK_TIMEOUT_SECONDS = _env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
         self.WEBHOOK_RETRY_DELAYS = _env_seconds_list("WEBHOOK_RETRY_DELAYS", (10, 30, 120, 600, 1800))
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))

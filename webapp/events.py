@@ -39,6 +39,7 @@ class Fanout:
         self.redis_url = redis_url
         self.channel = channel(namespace)
         self._watchers: dict[str, set[queue.Queue]] = {}
+        self._all_watchers: set[queue.Queue] = set()  # (call_id, message) of every call
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -57,6 +58,18 @@ class Fanout:
                 watchers.discard(inbox)
                 if not watchers:
                     del self._watchers[call_id]
+
+    def watch_all(self) -> queue.Queue:
+        """Every call's events, as (call_id, message): the dashboard's activity socket filters them."""
+        self._ensure_listener()
+        inbox: queue.Queue = queue.Queue(maxsize=1000)
+        with self._lock:
+            self._all_watchers.add(inbox)
+        return inbox
+
+    def unwatch_all(self, inbox: queue.Queue) -> None:
+        with self._lock:
+            self._all_watchers.discard(inbox)
 
     def _ensure_listener(self) -> None:
         with self._lock:
@@ -82,8 +95,14 @@ class Fanout:
         event = json.loads(data)
         with self._lock:
             watchers = list(self._watchers.get(event["call_id"], ()))
+            all_watchers = list(self._all_watchers)
         for inbox in watchers:
             inbox.put(event["message"])
+        for inbox in all_watchers:
+            try:
+                inbox.put_nowait((event["call_id"], event["message"]))
+            except queue.Full:
+                pass  # a stalled reader: dropping an activity hint is harmless
 
 
 _fanouts: dict[tuple[str, str], Fanout] = {}

@@ -1,48 +1,6 @@
-"""RQ job functions: ids in, a service does the work. Each runs in the worker's app context and
-is safe to run twice."""
+"""Every module that declares RQ jobs (with queues.job). Importing this one registers them all,
+which the worker's clock needs for the periodic ones; RQ itself imports each job by its path."""
 
-from .extensions import db
-from .models import Agent
-from .queues import release_periodic_slot
-from .services import agent_sync, engine, recordings, scheduler, webhooks
+from .services import agent_sync, dispatch, engine, recordings, scheduler, sweeps, webhooks
 
-
-def start_call(call_id: str) -> str:
-    return engine.start_call(call_id)
-
-
-def sync_active_calls() -> int:
-    release_periodic_slot("sync_active_calls")
-    return engine.sync_active_calls()
-
-
-def finalize_call(call_id: str) -> str:
-    return engine.finalize_call(call_id)
-
-
-def sweep_stale_calls() -> int:
-    """Also queues another try of agent syncs that failed (each sweep, once they are old enough)."""
-    release_periodic_slot("sweep_stale_calls")
-    swept = engine.sweep_stale_calls()
-    agent_sync.retry_failed()
-    return swept
-
-
-def store_recording(call_id: str) -> str:
-    return recordings.store_recording(call_id)
-
-
-def deliver_webhook(delivery_id: str) -> str:
-    return webhooks.deliver(delivery_id)
-
-
-def dispatch_due_tasks() -> int:
-    release_periodic_slot("dispatch_due_tasks")
-    return scheduler.dispatch_due_tasks()
-
-
-def sync_agent(agent_id: str) -> str:
-    agent = db.session.get(Agent, agent_id)
-    if agent is None or agent.sync_status != "pending":
-        return "nothing to do"
-    return agent_sync.push(agent)
+JOB_MODULES = (agent_sync, dispatch, engine, recordings, scheduler, sweeps, webhooks)

@@ -1,14 +1,64 @@
-"""The app's Redis connection and RQ queues."""
+"""The app's Redis connection, its RQ queues and the job registry.
+
+A job is a plain function declared with `@job(queue=..., every=..., retry=...)` next to the
+service it belongs to; callers enqueue it by reference (`enqueue(engine.finalize_call, call_id)`,
+or `outbox.enqueue_after_commit(...)` from inside a transaction). Each job's queue, retry policy
+and periodic interval are declared once, on the function.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import redis
 from flask import Flask, current_app
-from rq import Queue
+from rq import Queue, Retry
 
 from .embedded_redis import ensure_embedded_redis
 
 # Workers take jobs in this order. The periodic sync has a queue of its own, first, so that a backlog
 # of placements or finalizations never holds back the live transcripts of the calls in progress.
 QUEUE_NAMES = ("sync", "calls", "webhooks", "default")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    func: Callable
+    queue: str
+    every: str | None  # config key holding the interval in seconds, for periodic jobs
+    retry: tuple[float, ...]  # seconds before each RQ retry of a failed run; () for none
+
+    @property
+    def name(self) -> str:
+        return f"{self.func.__module__}.{self.func.__qualname__}"
+
+
+_registry: dict[str, JobSpec] = {}
+
+
+def job(*, queue: str = "default", every: str | None = None, retry: tuple[float, ...] = ()):
+    """Declare a job function: the queue it runs on, the config key of its interval if it is
+    periodic, and the RQ retry delays when a run raises (only for jobs that are safe to re-run)."""
+    if queue not in QUEUE_NAMES:
+        raise ValueError(f"unknown queue {queue!r}")
+
+    def register(func: Callable) -> Callable:
+        spec = JobSpec(func=func, queue=queue, every=every, retry=tuple(retry))
+        _registry[spec.name] = spec
+        return func
+
+    return register
+
+
+def spec_for(func_or_name: Callable | str) -> JobSpec:
+    name = func_or_name if isinstance(func_or_name, str) else f"{func_or_name.__module__}.{func_or_name.__qualname__}"
+    try:
+        return _registry[name]
+    except KeyError:
+        raise LookupError(f"{name} is not a declared job (missing @job?)") from None
+
+
+def periodic_jobs() -> list[JobSpec]:
+    return [spec for spec in _registry.values() if spec.every]
 
 
 def resolve_redis_url(config: dict) -> str:
@@ -34,21 +84,17 @@ def queue(name: str = "default") -> Queue:
     return Queue(namespaced(name), connection=redis_client())
 
 
-JOB_QUEUES = {
-    "start_call": "calls",
-    "sync_active_calls": "sync",
-    "finalize_call": "calls",
-    "deliver_webhook": "webhooks",
-}
-
-
-def enqueue_job(name: str, *args, at=None, job_id: str | None = None):
-    """Enqueue webapp.jobs.<name>(*args) on the queue it belongs to (at a datetime if given)."""
-    target = queue(JOB_QUEUES.get(name, "default"))
+def enqueue(func: Callable, *args, at=None, job_id: str | None = None):
+    """Enqueue a declared job on its queue (at a datetime if given). Inside a transaction, use
+    outbox.enqueue_after_commit instead, so the job exists only if the change does."""
+    spec = spec_for(func)
     options = {"result_ttl": 60, "failure_ttl": 7 * 24 * 3600, "job_id": job_id}
+    if spec.retry:
+        options["retry"] = Retry(max=len(spec.retry), interval=list(spec.retry))
+    target = queue(spec.queue)
     if at is not None:
-        return target.enqueue_at(at, f"webapp.jobs.{name}", *args, **options)
-    return target.enqueue(f"webapp.jobs.{name}", *args, **options)
+        return target.enqueue_at(at, spec.name, *args, **options)
+    return target.enqueue(spec.name, *args, **options)
 
 
 def claim_periodic_slot(name: str, interval_seconds: float) -> bool:
@@ -62,3 +108,13 @@ def claim_periodic_slot(name: str, interval_seconds: float) -> bool:
 def release_periodic_slot(name: str) -> None:
     """Called as a periodic job starts, so the next tick may queue it again."""
     redis_client().delete(namespaced(f"queued:{name}"))
+
+
+def lease(key: str, seconds: float) -> bool:
+    """A short exclusive claim on some work across processes (True if this caller got it). It ends
+    by itself after `seconds`, so a worker killed while holding it blocks nobody for longer."""
+    return bool(redis_client().set(namespaced(f"lease:{key}"), "1", px=max(1, int(seconds * 1000)), nx=True))
+
+
+def end_lease(key: str) -> None:
+    redis_client().delete(namespaced(f"lease:{key}"))

@@ -1,11 +1,11 @@
 """Shared by the API tests: a production-like test client, envelope assertions, running calls."""
 
 import re
+from dataclasses import dataclass
 
-from tests.support import wait_until
+from tests.support import wait_for_call
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
-TERMINAL_CALL_STATUSES = ("completed", "failed")
 COMPLETED_NUMBER = "+14155550123"
 BUSY_NUMBER = "+15005550002"
 
@@ -59,13 +59,8 @@ def execute(tenant, task_id: str) -> str:
 
 
 def wait_for_end(tenant, call_id: str) -> dict:
-    """Poll the call (a worker is running) until it is over; returns it."""
-
-    def finished():
-        call = tenant.api.get(f"/calls/{call_id}").get_json()["data"]
-        return call if call["status"] in TERMINAL_CALL_STATUSES else None
-
-    return wait_until(finished, timeout=60, interval=0.2, message=f"call {call_id} to end")
+    """The call (a worker is running) once it is over, finalized or not."""
+    return wait_for_call(tenant, call_id, finalized=False)
 
 
 def allow_countries(tenant, *countries: str) -> None:
@@ -73,3 +68,15 @@ def allow_countries(tenant, *countries: str) -> None:
     from webapp.services import destinations
 
     destinations.set_allowed_countries(tenant.org_id, list(countries))
+
+
+@dataclass
+class FinishedCalls:
+    """One organization with two agents, a completed call (first agent) and a failed one (second)."""
+
+    tenant: object
+    agent_ids: tuple[str, str]
+    completed_task_id: str
+    failed_task_id: str
+    completed_call_id: str
+    failed_call_id: str

@@ -48,7 +48,7 @@ def test_operations_describe_auth_bodies_and_error_envelopes(document):
     assert error_schema == {"$ref": "#/components/schemas/ErrorEnvelope"}
     assert document["paths"]["/api/v1/api-keys"]["get"]["security"] == [{"session": []}]
     listed = document["paths"]["/api/v1/tasks"]["get"]
-    assert {p["name"] for p in listed["parameters"]} == {"agent_id", "status", "limit", "offset"}
+    assert {p["name"] for p in listed["parameters"]} == {"agent_id", "campaign_id", "status", "limit", "offset"}
 
 
 def test_docs_page_lists_the_endpoints(client, document):

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.api.helpers import assert_error, assert_ok
-from tests.support import ROOT, ApiClient, ScopedClient, free_port, wait_for_port, wait_until
+from tests.support import ROOT, ApiClient, ScopedClient, free_port, scaled, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -61,37 +61,33 @@ def test_the_default_app_sends_the_headers_too(tenant):
 
 @pytest.fixture
 def two_web_processes(backend):
-    """Two gunicorn processes serving the app, sharing the database and Redis."""
-    env = {**os.environ, "RATE_LIMIT": "10 per minute"}
+    """Two gunicorn processes serving the app, sharing the database and Redis. The limit is per hour,
+    so however slowly a loaded machine serves the requests, they all fall in one window."""
+    env = {**os.environ, "RATE_LIMIT": "10 per hour"}
     ports = [free_port(), free_port()]
     log = open(backend["instance"] / "gunicorn.log", "a")  # noqa: SIM115 - closed below
+    boot_timeout = str(round(scaled(120)))  # gunicorn kills a worker that takes longer to boot
+    argv = [sys.executable, "-m", "gunicorn", "-w", "1", "--timeout", boot_timeout, "wsgi:app"]
     processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        subprocess.Popen([*argv, "-b", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         for port in ports
     ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        for port, url in zip(ports, urls, strict=True):
-            wait_for_port(port, timeout=30)
-            wait_until(lambda url=url: _serves(url), timeout=60, message=f"gunicorn at {url} to boot its worker")
+        for url in urls:
+            wait_until(lambda url=url: _serves(url), timeout=120, message=f"gunicorn at {url} to boot its worker")
         yield urls
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
-            process.wait(timeout=15)
+            process.wait(timeout=scaled(30))
         log.close()
 
 
 def _serves(url: str) -> bool:
     try:
-        return requests.get(f"{url}/api/v1/openapi.json", timeout=30).status_code == 200
+        return requests.get(f"{url}/api/v1/openapi.json", timeout=scaled(30)).status_code == 200
     except requests.ConnectionError:
         return False
 
@@ -101,7 +97,7 @@ def test_the_limit_holds_across_two_web_processes(two_web_processes, tenant):
     session.headers["Authorization"] = f"Bearer {tenant.key}"
     statuses = []
     for attempt in range(16):
-        response = session.get(f"{two_web_processes[attempt % 2]}/api/v1/agents", timeout=30)
+        response = session.get(f"{two_web_processes[attempt % 2]}/api/v1/agents", timeout=scaled(30))
         assert response.headers["X-RateLimit-Limit"] == "10"
         statuses.append(response.status_code)
     assert statuses.count(200) == 10

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from tests.api.helpers import assert_error, assert_ok
-from tests.support import ScopedClient, _csrf_from
+from tests.support import ScopedClient, csrf_from
 
 # (method, path, admin only); {org} is the tenant's organization, {key} the tenant's API key id
 SESSION_ENDPOINTS = [
@@ -79,7 +79,7 @@ def member(app, client, tenant, logged_in):
     form = browser.get(path)
     assert form.status_code == 200 and email in form.get_data(as_text=True)
     joined = browser.post(path, data={"name": "Mia Member", "password": "member-password",
-                                      "csrf_token": _csrf_from(form.get_data(as_text=True))})  # fmt: skip
+                                      "csrf_token": csrf_from(form.get_data(as_text=True))})  # fmt: skip
     assert joined.status_code == 302
     browser.csrf = assert_ok(browser.get("/api/v1/session"))["csrf_token"]
     browser.email = email

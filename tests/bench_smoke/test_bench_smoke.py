@@ -11,7 +11,7 @@ import uuid
 import psycopg
 import pytest
 
-from tests.conftest import PG_ADMIN_URL, ROOT
+from tests.support import PG_ADMIN_URL, ROOT
 
 BENCH_REDIS_URL = os.environ.get("TEST_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 

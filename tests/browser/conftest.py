@@ -5,26 +5,11 @@ Every page a test opens fails the test on a JavaScript console error or uncaught
 provokes on purpose (a 403 for a member, say). Screenshots go to test-output/screenshots/."""
 
 import os
-import re
-from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = ROOT / "test-output" / "screenshots"
-LAPTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, checked_browser
+from tests.support import TIME_FACTOR, Lane, scaled
 
 
 @pytest.fixture(scope="session")
@@ -34,54 +19,11 @@ def chromium():
             pytest.fail(f"REQUIRE_BROWSER is set (CI) but Chromium is not installed at {CHROMIUM}")
         pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium); CI installs it")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (requirements-dev.txt)")
+    sync_api.expect.set_options(timeout=scaled(15) * 1000)  # every expect() waits on the page, within a bound
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-class Console:
-    """Collects console errors and uncaught page errors of one page."""
-
-    def __init__(self, page, expected_statuses: set[int]):
-        self.errors: list[str] = []
-        self.expected_statuses = expected_statuses
-        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
-        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
-
-    def unexpected(self) -> list[str]:
-        def provoked(text: str) -> bool:
-            match = re.search(r"the server responded with a status of (\d+)", text)
-            return bool(match) and int(match.group(1)) in self.expected_statuses
-
-        return [text for text in self.errors if not provoked(text)]
-
-
-class Browser:
-    """Opens pages in fresh browser contexts (separate cookie jars) against the live server."""
-
-    def __init__(self, chromium, base_url: str):
-        self.chromium = chromium
-        self.base_url = base_url
-        self.contexts: list = []
-        self.consoles: list[Console] = []
-        self.expected_statuses: set[int] = set()
-
-    def new_page(self, viewport: dict = LAPTOP):
-        context = self.chromium.new_context(base_url=self.base_url, viewport=viewport)
-        context.set_default_timeout(15_000)
-        self.contexts.append(context)
-        page = context.new_page()
-        self.consoles.append(Console(page, self.expected_statuses))
-        return page
-
-    def expect_http_error(self, status: int) -> None:
-        """Chromium logs every 4xx response as a console error; allow the ones a test provokes."""
-        self.expected_statuses.add(status)
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
 
 
 @pytest.fixture
@@ -90,36 +32,25 @@ def browser(chromium, live_server):
     from webapp.extensions import limiter
 
     limiter.reset()  # every page comes from 127.0.0.1: other tests' logins must not use up its login limit
-    opened = Browser(chromium, live_server)
-    yield opened
-    errors = [error for console in opened.consoles for error in console.unexpected()]
-    opened.close()
-    assert not errors, f"JavaScript console errors: {errors}"
+    with checked_browser(chromium, live_server) as opened:
+        yield opened
 
 
-def screenshot(page, name: str, viewports=(LAPTOP, PHONE)) -> None:
-    """Full-page screenshots of what the test checks, at laptop and phone sizes."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    original = page.viewport_size
-    for viewport in viewports:
-        page.set_viewport_size(viewport)
-        label = "phone" if viewport["width"] < 600 else "laptop"
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(original)
+@pytest.fixture(scope="module")
+def realtime_lane(backend):
+    """The app served with a worker of its own whose simulated calls run in real time (scaled by
+    TEST_TIME_FACTOR): a call stays live until the test ends it."""
+    lane = Lane(backend, time_scale=1 / TIME_FACTOR, serve=True)
+    yield lane
+    lane.close()
 
 
-def log_in(page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/$"))
+@pytest.fixture
+def realtime_browser(chromium, realtime_lane):
+    """Like `browser`, against the real-time lane."""
+    from webapp.extensions import limiter
 
-
-def csrf_token(page) -> str:
-    return page.locator('meta[name="csrf-token"]').get_attribute("content")
-
-
-def open_section(page, name: str) -> None:
-    """Follow a link of the main navigation."""
-    page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
+    with realtime_lane.app.app_context():
+        limiter.reset()
+    with checked_browser(chromium, realtime_lane.url) as opened:
+        yield opened

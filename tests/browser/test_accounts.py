@@ -6,7 +6,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import csrf_token, log_in, open_section, screenshot
+from tests.browser.helpers import csrf_token, log_in, open_section, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in, open_section, screenshot
+from tests.browser.helpers import log_in, open_section, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in, open_section, screenshot
+from tests.browser.helpers import log_in, open_section, screenshot
+from tests.support import scaled
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +29,7 @@ def test_create_an_api_key_use_it_once_shown_then_revoke_it(browser, tenant, liv
 
     def agents_status() -> int:
         headers = {"Authorization": f"Bearer {key}"}
-        return requests.get(f"{live_server}/api/v1/agents", headers=headers, timeout=10).status_code
+        return requests.get(f"{live_server}/api/v1/agents", headers=headers, timeout=scaled(10)).status_code
 
     assert agents_status() == 200
     page.reload()

@@ -40,6 +40,11 @@ _ROUTES = Map(
             endpoint="el_agent",
         ),
         Rule(
+            "/v1/convai/conversation/get-signed-url",
+            methods=["GET"],
+            endpoint="el_signed_url",
+        ),
+        Rule(
             "/v1/convai/twilio/outbound-call",
             methods=["POST"],
             endpoint="el_outbound_call",

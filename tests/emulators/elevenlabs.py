@@ -103,6 +103,7 @@ class ElevenLabsMixin:
     time_scale: float
 
     def _init_elevenlabs(self):
+        self.agent_sockets = None  # an AgentSocketEmulator, for bridged (Twilio) calls
         self.agents: dict[str, dict] = {}
         self.calls: dict[str, EmulatedCall] = {}  # by conversation_id
 
@@ -249,7 +250,19 @@ class ElevenLabsMixin:
             }
         )
 
+    def el_signed_url(self, request, payload):
+        """A signed URL for the conversation socket (served by `self.agent_sockets`)."""
+        agent_id = request.args.get("agent_id", "")
+        if agent_id not in self.agents:
+            return _detail("agent_not_found", "Agent not found", 404)
+        if self.agent_sockets is None:
+            return _detail("internal_error", "No conversation socket in this emulator", 500)
+        return json_response({"signed_url": self.agent_sockets.signed_url(agent_id)})
+
     def el_conversation(self, request, payload, conversation_id):
+        bridged = self.agent_sockets.conversation_json(conversation_id) if self.agent_sockets else None
+        if bridged is not None:
+            return json_response(bridged)
         if conversation_id not in self.calls:
             return _detail("conversation_not_found", "Conversation not found", 404)
         return json_response(self.conversation(conversation_id, advance=True))

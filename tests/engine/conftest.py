@@ -1,24 +1,6 @@
 import pytest
 
-from tests.support import wait_until
-
-
-def wait_for_call(tenant, call_id: str, *, finalized: bool = True, timeout: float = 60) -> dict:
-    """The call once it is terminal (and finalized, with its report, unless told otherwise)."""
-
-    def done():
-        call = tenant.api.get(f"/calls/{call_id}").get_json()["data"]
-        if call["status"] in ("completed", "failed") and (call["report"] or not finalized):
-            return call
-        return None
-
-    return wait_until(done, timeout=timeout, message=f"call {call_id} to finish")
-
-
-def execute(tenant, task_id: str) -> str:
-    response = tenant.api.post(f"/tasks/{task_id}/execute")
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["data"]["call_id"]
+from tests.support import execute, wait_for_call
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.emulators import WebhookReceiver
-from tests.support import wait_until, watch_call_socket
+from tests.support import scaled, wait_until, watch_call_socket
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def receiver():
 def _http(live_server, tenant):
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {tenant.key}"
-    return lambda method, path, **kw: session.request(method, f"{live_server}/api/v1{path}", timeout=10, **kw)
+    return lambda method, path, **kw: session.request(method, f"{live_server}/api/v1{path}", timeout=scaled(30), **kw)
 
 
 def _verify_signature(secret: str, header: str, body: bytes) -> None:

@@ -1,28 +1,22 @@
 """Execute, reset, end, cancel, scheduled tasks and transcript refresh."""
 
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
-from tests.engine.conftest import execute, wait_for_call
-from tests.support import Tenant, WorkerProcess, wait_until
+from tests.support import Lane, Tenant, execute, wait_for_call, wait_until
 
 
 @pytest.fixture(scope="module")
 def slow_lane(backend):
     """An app and a worker of their own (own Redis namespace) where calls run at 2x real time,
     slow enough to act on a call while it is in progress."""
-    from webapp import create_app
-
-    namespace = f"slow-{uuid.uuid4().hex[:6]}"
-    app = create_app({"TESTING": True, "REDIS_NAMESPACE": namespace}, instance_path=backend["instance"])
-    process = WorkerProcess({"REDIS_NAMESPACE": namespace, "SIMULATOR_TIME_SCALE": "2"})
-    with app.app_context():
-        yield app
-    process.stop()
+    lane = Lane(backend, time_scale=2)
+    with lane.app.app_context():
+        yield lane.app
+    lane.close()
 
 
 @pytest.fixture

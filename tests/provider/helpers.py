@@ -1,13 +1,17 @@
 """Helpers for the ElevenLabs + Twilio end-to-end tests."""
 
+import os
+
 import requests
 
-from tests.support import wait_until
+from tests.support import scaled, wait_until
 
 OUTBOUND_CALL = "/v1/convai/twilio/outbound-call"
 AGENTS = "/v1/convai/agents"
 CALLEE = "+14155550123"
 FROZEN = 10**6
+PROVIDER_TIMEOUT_SECONDS = 1.0
+AGENT_SYNC_RETRY_SECONDS = 0.5
 
 
 class HttpApi:
@@ -19,7 +23,7 @@ class HttpApi:
         self.session.headers["Authorization"] = f"Bearer {key}"
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        return self.session.request(method, f"{self.base_url}/api/v1{path}", timeout=15, **kwargs)
+        return self.session.request(method, f"{self.base_url}/api/v1{path}", timeout=scaled(15), **kwargs)
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return self.request("GET", path, **kwargs)
@@ -81,3 +85,26 @@ def freeze(emulator, conversation_id: str) -> None:
     seen = len(emulator.requests_to("GET", path))
     emulator.fail_next(500, times=FROZEN, path_prefix=path)
     wait_until(lambda: len(emulator.requests_to("GET", path)) > seen, message="a poll of the frozen call")
+
+
+def provider_settings(emulator, **overrides) -> dict:
+    return {
+        "TELEPHONY_PROVIDER": "elevenlabs",
+        "ELEVENLABS_API_KEY": emulator.api_key,
+        "ELEVENLABS_API_BASE_URL": emulator.url,
+        "ELEVENLABS_AGENT_PHONE_NUMBER_ID": emulator.phone_number_id,
+        "ELEVENLABS_WEBHOOK_SECRET": emulator.webhook_secret,
+        "TWILIO_ACCOUNT_SID": emulator.twilio_account_sid,
+        "TWILIO_AUTH_TOKEN": emulator.twilio_auth_token,
+        "TWILIO_API_BASE_URL": emulator.url,
+        "PROVIDER_TIMEOUT_SECONDS": PROVIDER_TIMEOUT_SECONDS,
+        "AGENT_SYNC_RETRY_SECONDS": AGENT_SYNC_RETRY_SECONDS,
+        "REDIS_NAMESPACE": f"{os.environ['REDIS_NAMESPACE']}-elevenlabs",
+        **overrides,
+    }
+
+
+def make_app(backend, settings: dict):
+    from webapp import create_app
+
+    return create_app({"TESTING": True, **settings}, instance_path=backend["instance"])

@@ -7,8 +7,16 @@ import threading
 import pytest
 
 from tests.emulators import BUSY_NUMBER, NO_ANSWER_NUMBER, VOICEMAIL_NUMBER
-from tests.provider.conftest import make_app, provider_settings
-from tests.provider.helpers import AGENTS, OUTBOUND_CALL, execute, finished, start_call, synced_agent
+from tests.provider.helpers import (
+    AGENTS,
+    OUTBOUND_CALL,
+    execute,
+    finished,
+    make_app,
+    provider_settings,
+    start_call,
+    synced_agent,
+)
 from tests.support import free_port, wait_until, watch_call_socket
 
 pytestmark = pytest.mark.filterwarnings("ignore:The `__fields__` attribute is deprecated")

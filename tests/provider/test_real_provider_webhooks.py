@@ -9,7 +9,7 @@ import requests
 
 from tests.emulators import NO_ANSWER_NUMBER, WebhookReceiver
 from tests.provider.helpers import finished, freeze, placed, start_call
-from tests.support import wait_until
+from tests.support import scaled, wait_until
 
 pytestmark = pytest.mark.filterwarnings("ignore:The `__fields__` attribute is deprecated")
 
@@ -32,7 +32,7 @@ def hooks(site, emulator):
 
         @staticmethod
         def post_elevenlabs(body: bytes, headers: dict) -> requests.Response:
-            return requests.post(elevenlabs_url, data=body, headers=headers, timeout=10)
+            return requests.post(elevenlabs_url, data=body, headers=headers, timeout=scaled(10))
 
         @staticmethod
         def twilio(call_sid, status, **kwargs) -> requests.Response:
@@ -104,7 +104,8 @@ def test_post_call_webhooks_complete_the_call_once(account, emulator, hooks, rec
         assert _answer(hooks.twilio(call_sid, late))["applied"] is False
     assert _answer(hooks.elevenlabs("post_call_transcription", conversation_id))["applied"] is False
     after = account.http.data(f"/calls/{call['id']}")
-    assert after == {**done, "has_recording": True, "updated_at": after["updated_at"]}
+    stored = {"has_recording": True, "recording_status": "stored", "recording_note": None}
+    assert after == {**done, **stored, "updated_at": after["updated_at"]}
 
     deliveries = wait_until(
         lambda: account.http.data(f"/calls/{call['id']}/webhook-deliveries"), message="the call_completed webhook"

@@ -1,6 +1,6 @@
 """Clients for in-process requests that behave like separate browsers under a real server."""
 
-from tests.support import ScopedClient, Tenant, _csrf_from
+from tests.support import ScopedClient, Tenant, csrf_from
 
 
 def logged_in_client(app, tenant: Tenant) -> tuple[ScopedClient, dict]:
@@ -8,7 +8,7 @@ def logged_in_client(app, tenant: Tenant) -> tuple[ScopedClient, dict]:
     client = ScopedClient(app)
     page = client.get("/login").get_data(as_text=True)
     response = client.post("/login", data={"email": tenant.email, "password": tenant.password,
-                                           "csrf_token": _csrf_from(page)})  # fmt: skip
+                                           "csrf_token": csrf_from(page)})  # fmt: skip
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     token = client.get("/api/v1/session").get_json()["data"]["csrf_token"]
     return client, {"X-CSRFToken": token}

@@ -15,8 +15,7 @@ import requests
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tests.conftest import PG_ADMIN_URL
-from tests.support import ROOT, free_port, wait_until
+from tests.support import PG_ADMIN_URL, ROOT, free_port, scaled, wait_until
 
 SYSTEM_REDIS_SERVER = Path("/usr/bin/redis-server")
 
@@ -42,12 +41,12 @@ class Process:
     def kill(self) -> None:
         """SIGKILL, as an out-of-memory killer or a pulled plug would: no cleanup runs."""
         self._signal(signal.SIGKILL)
-        self.popen.wait(timeout=10)
+        self.popen.wait(timeout=scaled(10))
 
     def stop(self) -> None:
         self._signal(signal.SIGTERM)
         try:
-            self.popen.wait(timeout=10)
+            self.popen.wait(timeout=scaled(20))
         except subprocess.TimeoutExpired:
             self.kill()
         self._log.close()
@@ -75,7 +74,7 @@ class RedisServer:
         argv = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--dir", str(self.workdir)]  # fmt: skip
         self.process = Process("redis", argv, dict(os.environ), self.workdir)
-        wait_until(self.answers, timeout=10, message=f"redis-server on port {self.port}")
+        wait_until(self.answers, timeout=30, message=f"redis-server on port {self.port}")
 
     def stop(self) -> None:
         if self.process is not None:
@@ -116,7 +115,7 @@ class Stack:
         self.processes: list[Process] = []
         subprocess.run(
             [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-            cwd=ROOT, env=self.env(), check=True, capture_output=True,
+            cwd=ROOT, env=self.env(), check=True, capture_output=True, timeout=scaled(120),
         )  # fmt: skip
 
     def env(self, **overrides) -> dict:
@@ -127,10 +126,10 @@ class Stack:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         argv = [sys.executable, "-m", "gunicorn", "--workers", str(processes), "--worker-class", "gthread",
-                "--threads", "8", "--bind", f"127.0.0.1:{port}",
+                "--threads", "8", "--bind", f"127.0.0.1:{port}", "--timeout", str(round(scaled(120))),
                 "--control-socket", str(self.workdir / f"gunicorn-{port}.ctl"), "wsgi:app"]  # fmt: skip
         process = self._start("gunicorn", argv, PUBLIC_BASE_URL=url, **overrides)
-        wait_until(lambda: _answers(url), timeout=20, message=f"gunicorn on {url} (log {process.log_path})")
+        wait_until(lambda: _answers(url), timeout=90, message=f"gunicorn on {url} (log {process.log_path})")
         return url
 
     def worker(self, **overrides) -> Process:
@@ -183,7 +182,7 @@ class Stack:
 
 def _answers(url: str) -> bool:
     try:
-        return requests.get(f"{url}/api/v1/openapi.json", timeout=1).status_code == 200
+        return requests.get(f"{url}/api/v1/openapi.json", timeout=scaled(5)).status_code == 200
     except requests.RequestException:
         return False
 
@@ -192,7 +191,7 @@ def api_session(base_url: str, key: str):
     """`call(method, path, **kw)` against base_url/api/v1 over real HTTP with the API key."""
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {key}"
-    return lambda method, path, **kw: session.request(method, f"{base_url}/api/v1{path}", timeout=15, **kw)
+    return lambda method, path, **kw: session.request(method, f"{base_url}/api/v1{path}", timeout=scaled(30), **kw)
 
 
 def hammer(url: str, key: str, requests_to_send: int) -> list[tuple[int, dict, dict]]:
@@ -201,6 +200,6 @@ def hammer(url: str, key: str, requests_to_send: int) -> list[tuple[int, dict, d
     session.headers["Authorization"] = f"Bearer {key}"
     answers = []
     for _ in range(requests_to_send):
-        response = session.get(url, timeout=15)
+        response = session.get(url, timeout=scaled(30))
         answers.append((response.status_code, dict(response.headers), response.json()))
     return answers

@@ -26,7 +26,7 @@ from schemathesis.checks import (
 from schemathesis.core.failures import FailureGroup
 
 from tests.reliability.helpers import logged_in_client
-from tests.support import ScopedClient, Tenant, wait_until
+from tests.support import ScopedClient, Tenant, scaled, wait_until
 from webapp.services import keys
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
@@ -134,7 +134,7 @@ def fuzz(cases, http: requests.Session, headers: dict) -> set[int]:
     @FUZZ_SETTINGS
     @given(case=cases)
     def run(case):
-        seen.add(case.call_and_validate(session=http, headers=headers, checks=CHECKS, timeout=15).status_code)
+        seen.add(case.call_and_validate(session=http, headers=headers, checks=CHECKS, timeout=scaled(30)).status_code)
 
     run()
     return seen

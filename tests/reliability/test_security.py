@@ -5,7 +5,7 @@ import hashlib
 import sqlalchemy as sa
 
 from tests.reliability.helpers import logged_in_client
-from tests.support import ScopedClient, Tenant, _csrf_from
+from tests.support import ScopedClient, Tenant, csrf_from
 
 
 def every_stored_value(db) -> list[str]:
@@ -43,7 +43,7 @@ def test_api_keys_are_stored_only_as_hashes(app, db, tenant):
 def session_cookie(app, tenant: Tenant) -> str:
     client = ScopedClient(app)
     page = client.get("/login").get_data(as_text=True)
-    form = {"email": tenant.email, "password": tenant.password, "csrf_token": _csrf_from(page)}
+    form = {"email": tenant.email, "password": tenant.password, "csrf_token": csrf_from(page)}
     response = client.post("/login", data=form)
     assert response.status_code == 302
     return next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))

@@ -8,7 +8,7 @@ import pytest
 import websocket
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from tests.support import ScopedClient, Tenant, wait_until
+from tests.support import ScopedClient, Tenant, scaled, wait_until
 
 SALT = "live-call-socket"  # webapp.services.live signs socket tokens with this salt
 
@@ -33,7 +33,8 @@ def calls(app, worker):
 
 def socket_messages(live_server: str, call_id: str, query: str) -> list[dict]:
     """Every message until the server closes the socket (fails if it stays open)."""
-    ws = websocket.create_connection(f"{live_server.replace('http', 'ws')}/ws/calls/{call_id}?{query}", timeout=10)
+    url = f"{live_server.replace('http', 'ws')}/ws/calls/{call_id}?{query}"
+    ws = websocket.create_connection(url, timeout=scaled(30))
     messages = []
     try:
         while True:

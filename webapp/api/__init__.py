@@ -3,11 +3,11 @@
 from flask import Blueprint, current_app
 
 from ..extensions import limiter
-from . import agents, calls, keys, openapi, orgs, tasks, users
+from . import agents, calls, campaigns, dnc, keys, openapi, orgs, tasks, users
 
 bp = Blueprint("api", __name__)
 
-for child in (agents.bp, tasks.bp, calls.bp, keys.bp, orgs.bp, users.bp, openapi.bp):
+for child in (agents.bp, tasks.bp, campaigns.bp, dnc.bp, calls.bp, keys.bp, orgs.bp, users.bp, openapi.bp):
     bp.register_blueprint(child)
 
 # One budget per key across every endpoint (a plain blueprint limit would count each endpoint apart).

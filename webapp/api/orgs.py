@@ -21,9 +21,10 @@ bp = Blueprint("organizations", __name__, url_prefix="/organizations")
 
 def organization_out(membership) -> dict:
     org = membership.organization
-    return OrganizationOut(id=org.id, name=org.name, role=membership.role, created_at=org.created_at).model_dump(
-        mode="json"
-    )
+    return OrganizationOut(
+        id=org.id, name=org.name, max_concurrent_calls=org.max_concurrent_calls, role=membership.role,
+        created_at=org.created_at,
+    ).model_dump(mode="json")  # fmt: skip
 
 
 def _admin_membership(principal, org_id: str):
@@ -62,11 +63,14 @@ def get_organization(principal, org_id: str):
 
 
 @bp.patch("/<org_id>")
-@endpoint("Rename an organization", auth="session", body=OrganizationUpdate,
+@endpoint("Rename an organization or change its concurrent-call cap", auth="session", body=OrganizationUpdate,
           response=OrganizationOut, errors=(403, 404))  # fmt: skip
 def update_organization(principal, body: OrganizationUpdate, org_id: str):
     membership = _admin_membership(principal, org_id)
-    service.rename_organization(org_id, body.name)
+    if body.name is not None:
+        service.rename_organization(org_id, body.name)
+    if body.max_concurrent_calls is not None:
+        service.set_max_concurrent_calls(org_id, body.max_concurrent_calls)
     return ok(organization_out(membership))
 
 

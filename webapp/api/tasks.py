@@ -17,6 +17,7 @@ def list_tasks(principal, query: TaskListQuery):
     rows, total = service.list_tasks(
         principal.organization_id,
         agent_id=query.agent_id,
+        campaign_id=query.campaign_id,
         status=query.status,
         limit=query.limit,
         offset=query.offset,
@@ -53,6 +54,9 @@ def delete_task(principal, task_id: str):
 @endpoint("Execute a pending task (place the call)", response=ExecuteOut, errors=(404, 409, 503))
 def execute_task(principal, task_id: str):
     call = call_service.execute_task(principal.organization_id, task_id)
+    if call is None:
+        message = "Queued: the organization is at its concurrent-call limit; the call starts when a slot frees"
+        return ok({"call_id": None, "queued": True, "message": message})
     return ok({"call_id": call.id, "message": "Call initiated"})
 
 

@@ -1,11 +1,8 @@
 """The HTMX dashboard for business users and admins: overview, agents, tasks, calls, settings."""
 
-from flask import Blueprint
-
-bp = Blueprint("dashboard", __name__)
-
-from . import (  # noqa: E402,F401
+from . import (  # noqa: F401 - each registers its views on bp
     access,
+    activity,
     agents,
     calls,
     errors,
@@ -18,3 +15,6 @@ from . import (  # noqa: E402,F401
     task_import,
     tasks,
 )
+from .blueprint import bp
+
+__all__ = ["bp"]

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..identity import current_membership
 from ..models import Membership
-from . import bp
+from .blueprint import bp
 from .views import is_htmx
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

@@ -5,8 +5,9 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from ..errors import AppError, Conflict
 from ..schemas.agents import DTMF_ACTIONS, AgentCreate, AgentUpdate
 from ..services import agents as service
-from . import agent_form, bp
+from . import agent_form
 from .access import org_id
+from .blueprint import bp
 from .forms import service_errors, validate
 from .views import done, is_htmx, page_number, page_or_partial
 

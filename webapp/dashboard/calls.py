@@ -8,13 +8,13 @@ from flask import jsonify, request, url_for
 
 from ..errors import Conflict, Unavailable
 from ..extensions import db
-from ..models import ACTIVE_CALL_STATUSES, Call, utcnow
+from ..models import Call, utcnow
 from ..schemas.calls import CallStatus
 from ..services import call_queries as queries
 from ..services import calls as call_service
-from ..services import live, recordings, reports, webhooks
-from . import bp
+from ..services import live, recordings, reports, stats, webhooks
 from .access import org_id
+from .blueprint import bp
 from .tasks import org_agents
 from .views import id_or_blank, page_number, page_or_partial
 
@@ -40,7 +40,7 @@ def calls_index():
     )  # fmt: skip
     context = {"calls": rows, "total": total, "page": page, "page_size": PAGE_SIZE, "filters": filters,
                "statuses": CALL_STATUSES, "agents": org_agents(),
-               "any_active": any(call.status in ACTIVE_CALL_STATUSES for call in rows)}  # fmt: skip
+               "running": stats.anything_running(org_id())}  # fmt: skip
     return page_or_partial("dashboard/calls/index.html", "dashboard/calls/_list.html", **context)
 
 

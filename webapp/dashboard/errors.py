@@ -5,7 +5,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug import exceptions as http
 
 from ..errors import AppError
-from . import bp
+from .blueprint import bp
 from .views import is_htmx
 
 TITLES = {400: "Bad request", 403: "Not allowed", 404: "Not found", 409: "Not possible right now", 503: "Unavailable"}

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from markupsafe import Markup
 
-from . import bp
+from .blueprint import bp
 
 
 @bp.app_template_filter("when")

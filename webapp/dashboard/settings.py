@@ -6,8 +6,8 @@ from ..errors import AppError
 from ..models import ROLES
 from ..schemas.org import OrganizationUpdate
 from ..services import destinations, keys, orgs
-from . import bp
 from .access import admin_required, membership, org_id
+from .blueprint import bp
 from .forms import text, validate
 from .views import is_htmx, notice_oob
 

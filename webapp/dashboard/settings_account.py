@@ -7,8 +7,8 @@ from ..errors import AppError
 from ..identity import end_session, start_session
 from ..services import accounts
 from ..services.password_guard import TooManyAttempts
-from . import bp
 from .access import org_id
+from .blueprint import bp
 from .settings import section
 
 

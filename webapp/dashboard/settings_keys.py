@@ -1,8 +1,8 @@
 """Settings for integrations: API keys (shown once) and the webhook signing secret. Admins only."""
 
 from ..services import keys, orgs
-from . import bp
 from .access import admin_required, membership, org_id
+from .blueprint import bp
 from .forms import text
 from .settings import section
 

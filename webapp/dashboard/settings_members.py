@@ -5,8 +5,8 @@ from ..errors import AppError
 from ..schemas.org import InviteCreate
 from ..services import orgs
 from ..urls import public_url
-from . import bp
 from .access import admin_required, membership, org_id
+from .blueprint import bp
 from .forms import text, validate
 from .settings import section
 

@@ -12,8 +12,8 @@ from flask import Response, request
 from ..errors import AppError
 from ..schemas.tasks import TaskCreate
 from ..services import tasks as service
-from . import bp
 from .access import org_id
+from .blueprint import bp
 from .forms import validate
 from .tasks import org_agents
 from .views import page_or_partial

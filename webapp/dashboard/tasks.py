@@ -7,9 +7,11 @@ from ..models import TASK_STATUSES
 from ..schemas.tasks import TaskCreate, TaskUpdate
 from ..services import agents as agent_service
 from ..services import calls as call_service
+from ..services import stats
 from ..services import tasks as service
-from . import bp, task_form
+from . import task_form
 from .access import org_id
+from .blueprint import bp
 from .forms import service_errors, validate
 from .views import done, id_or_blank, is_htmx, notice_oob, page_number, page_or_partial
 
@@ -35,7 +37,7 @@ def _list_context() -> dict:
         limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
     )  # fmt: skip
     return {"tasks": rows, "total": total, "page": page, "page_size": PAGE_SIZE, "filters": filters,
-            "agents": org_agents(), "statuses": TASK_STATUSES}  # fmt: skip
+            "agents": org_agents(), "statuses": TASK_STATUSES, "running": stats.anything_running(org_id())}  # fmt: skip
 
 
 @bp.get("/tasks")
@@ -107,7 +109,8 @@ def task_execute(task_id: str):
         return _row_refusal(task, exc)
     if is_htmx():
         row = render_template("dashboard/tasks/_row.html", task=service.get_task(org_id(), task.id))
-        return row + notice_oob("Call started.")
+        # The lists on the page refresh themselves (and keep doing so while the call runs).
+        return row + notice_oob("Call started."), 200, {"HX-Trigger": "activity"}
     flash("Call started.", "success")
     return redirect(url_for("dashboard.call_detail", call_id=call.id))
 

@@ -3,6 +3,7 @@
 from .agent import Agent
 from .base import utcnow
 from .call import ACTIVE_CALL_STATUSES, TERMINAL_CALL_STATUSES, Call, TranscriptTurn
+from .campaign import CAMPAIGN_STATUSES, RETRYABLE_OUTCOMES, Campaign, DncEntry
 from .org import ADMIN_ROLES, ROLES, ApiKey, Invite, Membership, Organization, User, hash_token
 from .task import TASK_STATUSES, WEBHOOK_EVENTS, Task
 from .webhook import WebhookAttempt, WebhookDelivery
@@ -16,7 +17,11 @@ __all__ = [
     "WEBHOOK_EVENTS",
     "Agent",
     "ApiKey",
+    "CAMPAIGN_STATUSES",
+    "RETRYABLE_OUTCOMES",
     "Call",
+    "Campaign",
+    "DncEntry",
     "Invite",
     "Membership",
     "Organization",

@@ -19,6 +19,9 @@ class Call(IdMixin, TimestampMixin, OrgOwnedMixin, db.Model):
         sa.Index("ix_calls_org_agent_status_created", "organization_id", "agent_id", "status", "created_at"),
         sa.Index("ix_calls_status_updated", "status", "last_event_at"),
         sa.Index("ix_calls_provider_ref", "provider", "provider_call_id"),
+        sa.Index("ix_calls_finalized", "finalized_at", "status"),
+        sa.Index("ix_calls_recording_status", "recording_status"),
+        sa.Index("ix_calls_campaign_status", "campaign_id", "status"),
     )
 
     task_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
@@ -41,8 +44,15 @@ class Call(IdMixin, TimestampMixin, OrgOwnedMixin, db.Model):
     report: Mapped[dict | None] = mapped_column(JSONType)
     recording_path: Mapped[str | None] = mapped_column(sa.String(500))
     recording_content_type: Mapped[str | None] = mapped_column(sa.String(50))
+    # None until the call is finalized; then "pending" (being fetched), "stored" or "none" (with the
+    # reason in recording_note).
+    recording_status: Mapped[str | None] = mapped_column(sa.String(20))
+    recording_note: Mapped[str | None] = mapped_column(sa.Text)
+    placing_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one placement's claim
     finalized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_event_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    campaign_id: Mapped[str | None] = mapped_column(sa.String(36), sa.ForeignKey("campaigns.id", ondelete="SET NULL"))
+    attempt_number: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
 
     task = relationship("Task")
     agent = relationship("Agent")

@@ -34,6 +34,9 @@ class Organization(IdMixin, TimestampMixin, db.Model):
     webhook_secret: Mapped[str] = mapped_column(sa.String(100), default=new_webhook_secret)
     # Comma-separated ISO 3166 region codes calls may go to; None: the default for the provider.
     allowed_countries: Mapped[str | None] = mapped_column(sa.String(400))
+    max_concurrent_calls: Mapped[int] = mapped_column(sa.Integer, default=10, server_default="10")
+    # Bumped by every dispatch decision: the row lock that serializes slot counting per organization.
+    dispatch_seq: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
     memberships = relationship("Membership", back_populates="organization", cascade="all")
 

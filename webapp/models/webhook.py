@@ -13,7 +13,10 @@ class WebhookDelivery(IdMixin, TimestampMixin, OrgOwnedMixin, db.Model):
     """One event to one URL; `id` doubles as the event id receivers deduplicate on."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (sa.UniqueConstraint("call_id", "event_type", name="uq_delivery_call_event"),)
+    __table_args__ = (
+        sa.UniqueConstraint("call_id", "event_type", name="uq_delivery_call_event"),
+        sa.Index("ix_deliveries_status_due", "status", "next_attempt_at"),
+    )
 
     call_id: Mapped[str] = mapped_column(sa.String(36), sa.ForeignKey("calls.id", ondelete="CASCADE"), index=True)
     task_id: Mapped[str] = mapped_column(sa.String(36))

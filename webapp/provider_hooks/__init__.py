@@ -10,6 +10,7 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
+from ..services import provider_events
 from ..telephony.provider_webhooks import (
     WebhookPayloadError,
     WebhookSignatureError,
@@ -19,7 +20,6 @@ from ..telephony.provider_webhooks import (
     verify_twilio_signature,
 )
 from ..urls import base_url
-from . import service
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def elevenlabs():
     except ValueError as exc:  # not JSON, not UTF-8, or not a webhook body (WebhookPayloadError)
         message = str(exc) if isinstance(exc, WebhookPayloadError) else "The body is not JSON"
         return _answer(400, error=message)
-    return _answer(200, **service.apply(event))
+    return _answer(200, **provider_events.apply(event))
 
 
 def _signed_url() -> str:
@@ -72,4 +72,4 @@ def twilio_status():
         event = parse_twilio_status(request.form)
     except WebhookPayloadError as exc:
         return _answer(400, error=str(exc))
-    return _answer(200, **service.apply(event))
+    return _answer(200, **provider_events.apply(event))

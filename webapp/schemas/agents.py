@@ -63,6 +63,13 @@ class DtmfRules(StrictModel):
         return value
 
 
+VoicemailAction = Literal["hang_up", "leave_message"]
+VOICEMAIL_DESCRIPTION = (
+    "When an answering machine answers (TELEPHONY_PROVIDER=twilio, Twilio's detection): hang_up ends the call "
+    "as voicemail; leave_message has the agent speak voicemail_message after the beep first"
+)
+
+
 class AgentCreate(StrictModel):
     name: Text(200, min_length=1)
     system_prompt: Text(20000, min_length=1)
@@ -72,6 +79,14 @@ class AgentCreate(StrictModel):
     enabled: bool = True
     voice_settings: VoiceSettings = Field(default_factory=VoiceSettings)
     dtmf_rules: DtmfRules = Field(default_factory=DtmfRules)
+    voicemail_action: VoicemailAction = Field("hang_up", description=VOICEMAIL_DESCRIPTION)
+    voicemail_message: Text(1000, min_length=1) | None = None
+
+    @model_validator(mode="after")
+    def message_to_leave(self) -> "AgentCreate":
+        if self.voicemail_action == "leave_message" and not self.voicemail_message:
+            raise ValueError("voicemail_action leave_message needs voicemail_message")
+        return self
 
 
 class AgentUpdate(StrictModel):
@@ -83,9 +98,13 @@ class AgentUpdate(StrictModel):
     enabled: bool | None = Field(None, json_schema_extra=not_null)
     voice_settings: VoiceSettings | None = None
     dtmf_rules: DtmfRules | None = None
+    voicemail_action: VoicemailAction | None = Field(
+        None, description=VOICEMAIL_DESCRIPTION, json_schema_extra=not_null
+    )
+    voicemail_message: Text(1000, min_length=1) | None = None
 
 
-NOT_NULLABLE_AGENT_FIELDS = ("name", "system_prompt", "enabled", "language")
+NOT_NULLABLE_AGENT_FIELDS = ("name", "system_prompt", "enabled", "language", "voicemail_action")
 
 
 class AgentListQuery(StrictModel):
@@ -104,6 +123,8 @@ class AgentOut(OutModel):
     enabled: bool
     voice_settings: dict
     dtmf_rules: dict
+    voicemail_action: str
+    voicemail_message: str | None
     remote_agent_id: str | None
     sync_status: str
     sync_error: str | None

@@ -62,6 +62,11 @@ class CallOut(OutModel):
 
 class CallDetailOut(CallOut):
     termination_reason: str | None
+    finalized_at: datetime | None = Field(description="when the final transcript and report were stored")
+    recording_status: Literal["pending", "stored", "none"] | None = Field(
+        description="null while the call runs; then pending (being fetched), stored, or none"
+    )
+    recording_note: str | None = Field(description="why there is no recording (yet)")
     events: list[dict[str, Any]]
     transcript: list[TranscriptTurnOut]
     report: ReportOut | None
@@ -81,7 +86,12 @@ class TranscriptRefreshOut(BaseModel):
 
 
 class ExecuteOut(BaseModel):
-    call_id: str
+    call_id: str | None = Field(description="The call placed; null when the task was queued")
+    queued: bool = Field(
+        False,
+        description="Present and true when the organization is at its concurrent-call cap: the call "
+        "starts when a slot frees (GET /tasks/{id} shows it)",
+    )
     message: str
 
 

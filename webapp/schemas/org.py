@@ -30,12 +30,16 @@ class OrganizationCreate(StrictModel):
 
 
 class OrganizationUpdate(StrictModel):
-    name: Text(200, min_length=1)
+    name: Text(200, min_length=1) | None = None
+    max_concurrent_calls: int | None = Field(
+        None, ge=1, le=10_000, description="Calls of the organization at once (campaigns and single executes)"
+    )
 
 
 class OrganizationOut(OutModel):
     id: str
     name: str
+    max_concurrent_calls: int
     role: Role
     created_at: datetime
 

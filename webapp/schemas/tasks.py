@@ -8,7 +8,7 @@ from .agents import AgentSummary
 from .common import MAX_OFFSET, AwareDatetime, OutModel, StrictModel, Text, bounded_json_object, not_null
 from .phone import PhoneNumber
 
-TaskStatus = Literal["pending", "in_progress", "completed", "failed"]
+TaskStatus = Literal["pending", "in_progress", "completed", "failed", "skipped"]
 WebhookEvent = Literal["call_started", "call_completed", "call_failed"]
 ContextData = bounded_json_object(16 * 1024)
 MAX_PRIORITY = 1_000_000
@@ -76,6 +76,7 @@ NOT_NULLABLE_TASK_FIELDS = ("name", "to_number", "context_data", "priority", "we
 
 class TaskListQuery(StrictModel):
     agent_id: Text(36) | None = None
+    campaign_id: Text(36) | None = None
     status: TaskStatus | None = None
     limit: int = Field(50, ge=1, le=100)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
@@ -97,9 +98,29 @@ class TaskOut(OutModel):
     last_call_id: str | None
     executed_at: datetime | None
     finished_at: datetime | None
+    campaign_id: str | None
+    attempt_count: int = Field(description="Calls placed for this task so far")
+    dispatch_after: datetime | None = Field(description="Queued to be dialled from this time (else not queued)")
+    status_reason: str | None = Field(
+        description="queued, waiting_for_window, retry_scheduled (pending); do_not_call, no_calling_window "
+        "(skipped); campaign_cancelled, campaign_ended or the last call's failure reason (failed)"
+    )
     created_at: datetime
     updated_at: datetime
 
 
+class AttemptOut(OutModel):
+    id: str = Field(description="The call's id")
+    attempt_number: int
+    status: str
+    failure_reason: str | None
+    end_reason: str | None
+    created_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: float | None
+
+
 class TaskDetailOut(TaskOut):
     agent: AgentSummary
+    attempts: list[AttemptOut] = Field(description="Every call placed for this task, oldest first")

@@ -1,4 +1,9 @@
-"""Mirroring agents to the telephony provider (ElevenLabs) when the provider needs it."""
+"""Mirroring agents to the telephony provider when it needs them (Provider.needs_remote_agents).
+
+An edit marks the agent `pending` and queues its sync after the commit; a sync that fails is
+stored as `failed` and tried again AGENT_SYNC_RETRY_SECONDS later; one left `pending` by a lost job
+is found by the sweep.
+"""
 
 from datetime import timedelta
 
@@ -7,22 +12,34 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import Agent, utcnow
-from ..queues import enqueue_job
+from ..outbox import enqueue_after_commit
+from ..queues import end_lease, job, lease
 from ..telephony.base import ProviderError
-
-
-def provider_needs_agents() -> bool:
-    return current_app.config["TELEPHONY_PROVIDER"] == "elevenlabs"
+from .provider_gateway import agent_spec, needs_remote_agents, provider
 
 
 def mark_for_sync(agent: Agent) -> None:
-    agent.sync_status = "pending" if provider_needs_agents() else "not_required"
-
-
-def enqueue(agent: Agent) -> None:
-    if agent.sync_status != "pending":
+    """Part of the caller's transaction: the sync is queued once it commits."""
+    if not needs_remote_agents():
+        agent.sync_status = "not_required"
         return
-    enqueue_job("sync_agent", agent.id)
+    agent.sync_status = "pending"
+    db.session.flush()  # the new agent's id
+    enqueue_after_commit(sync_agent, agent.id)
+
+
+@job(queue="default")
+def sync_agent(agent_id: str) -> str:
+    key = f"agent-sync:{agent_id}"
+    if not lease(key, current_app.config["PROVIDER_TIMEOUT_SECONDS"] * 3 + 10):
+        return "being synced by another worker"
+    try:
+        agent = db.session.get(Agent, agent_id)
+        if agent is None or agent.sync_status != "pending":
+            return "nothing to do"
+        return push(agent)
+    finally:
+        end_lease(key)
 
 
 def push(agent: Agent) -> str:
@@ -31,8 +48,6 @@ def push(agent: Agent) -> str:
 
 
 def _push(agent: Agent) -> ProviderError | None:
-    from .engine import agent_spec, provider
-
     version = agent.updated_at
     try:
         remote_id = provider().sync_agent(agent_spec(agent))
@@ -63,7 +78,7 @@ def _record(agent_id: str, version, **outcome) -> None:
 def ensure_current(agent: Agent) -> None:
     """Before placing a call: push an agent the provider has no current copy of, so the call uses
     it and its remote id is stored. Raises ProviderError when that push fails."""
-    if not provider_needs_agents() or (agent.remote_agent_id and agent.sync_status == "synced"):
+    if not needs_remote_agents() or (agent.remote_agent_id and agent.sync_status == "synced"):
         return
     error = _push(agent)
     if error:
@@ -72,7 +87,7 @@ def ensure_current(agent: Agent) -> None:
 
 def retry_failed() -> int:
     """Queue another sync of each agent whose last sync failed AGENT_SYNC_RETRY_SECONDS ago or more."""
-    if not provider_needs_agents():
+    if not needs_remote_agents():
         return 0
     before = utcnow() - timedelta(seconds=current_app.config["AGENT_SYNC_RETRY_SECONDS"])
     failed = db.session.execute(
@@ -85,8 +100,23 @@ def retry_failed() -> int:
         claimed = db.session.execute(
             sa.update(Agent).where(Agent.id == agent_id, Agent.sync_status == "failed").values(sync_status="pending")
         ).rowcount
-        db.session.commit()
         if claimed:
-            enqueue_job("sync_agent", agent_id)
+            enqueue_after_commit(sync_agent, agent_id)
             retried += 1
+        db.session.commit()
     return retried
+
+
+def redispatch_pending(older_than: timedelta) -> int:
+    """Agents left `pending` (their sync job lost with a worker or never queued): queue it again."""
+    if not needs_remote_agents():
+        return 0
+    stuck = db.session.execute(
+        sa.select(Agent.id).where(
+            Agent.sync_status == "pending", Agent.deleted_at.is_(None), Agent.updated_at <= utcnow() - older_than
+        )
+    ).scalars().all()  # fmt: skip
+    for agent_id in stuck:
+        enqueue_after_commit(sync_agent, agent_id)
+    db.session.commit()
+    return len(stuck)

@@ -35,7 +35,6 @@ def create_agent(org_id: str, data: AgentCreate) -> Agent:
     db.session.add(agent)
     agent_sync.mark_for_sync(agent)
     db.session.commit()
-    agent_sync.enqueue(agent)
     return agent
 
 
@@ -49,9 +48,12 @@ def update_agent(org_id: str, agent_id: str, data: AgentUpdate) -> Agent:
         if name in fields and fields[name] is None:
             fields[name] = model().model_dump(mode="json")  # null resets to the shape create gives
     apply_fields(agent, fields)
+    if agent.voicemail_action == "leave_message" and not agent.voicemail_message:
+        db.session.rollback()
+        message = "voicemail_action leave_message needs voicemail_message"
+        raise Invalid("Validation failed", {"voicemail_message": message})
     agent_sync.mark_for_sync(agent)
     db.session.commit()
-    agent_sync.enqueue(agent)
     return agent
 
 

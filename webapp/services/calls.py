@@ -5,16 +5,17 @@ from dataclasses import replace
 
 import redis
 import sqlalchemy as sa
-from flask import current_app
 
 from ..errors import Conflict, Unavailable
 from ..extensions import db
 from ..models import Call, Task, utcnow
-from ..queues import enqueue_job, redis_client
+from ..outbox import enqueue_after_commit
+from ..queues import redis_client
 from ..telephony.base import CallSnapshot, HangUpUnsupported, ProviderError
-from . import engine, reports
+from . import dispatch, engine, reports
 from .call_queries import get_call
 from .destinations import check_destination
+from .provider_gateway import agent_spec, call_ref, provider
 from .tasks import get_task
 
 log = logging.getLogger(__name__)
@@ -32,57 +33,51 @@ def _require_queue() -> None:
 def _require_provider(agent) -> None:
     """503 before anything changes when the provider can't be reached."""
     try:
-        engine.provider().check_reachable(engine.agent_spec(agent))
+        provider().check_reachable(agent_spec(agent))
     except ProviderError as exc:
         raise Unavailable(f"The telephony provider is unavailable; nothing was changed. {exc.message}") from None
 
 
-def execute_task(org_id: str, task_id: str) -> Call:
-    """pending → in_progress in one conditional UPDATE, so two concurrent executes make one call."""
+def execute_task(org_id: str, task_id: str) -> Call | None:
+    """pending → in_progress in one conditional UPDATE, so two concurrent executes make one call.
+    Beyond the organization's concurrent-call cap the task is queued instead (returns None) and
+    the dispatcher places it when a slot frees."""
     task = get_task(org_id, task_id)
+    if task.campaign_id is not None:
+        raise Conflict("This task belongs to a campaign, which dials it", {"campaign_id": task.campaign_id})
+    if task.status == "pending" and task.dispatch_after is not None:
+        raise Conflict("The task is already queued to be dialled", {"status": "queued"})
     if task.agent.deleted_at is not None or not task.agent.enabled:
         raise Conflict("The task's agent is disabled; enable it before executing", {"agent_id": task.agent_id})
     check_destination(org_id, task.to_number, error=Conflict)  # the allowed countries may have changed
     _require_queue()
     _require_provider(task.agent)
     now = utcnow()
-    claimed = db.session.execute(
-        sa.update(Task)
-        .where(Task.id == task.id, Task.status == "pending")
-        .values(status="in_progress", executed_at=now, finished_at=None, updated_at=now)
-    ).rowcount
-    if claimed != 1:
+    db.session.commit()  # the slot lock must be the first write of its transaction
+    if dispatch.free_slots(org_id) <= 0:
+        return _queue_task(task.id, now)
+    call = dispatch.claim(task.id, org_id, now)
+    if call is None:
         db.session.rollback()
         current = db.session.get(Task, task.id)
         raise Conflict(f"Only pending tasks can be executed; this task is {current.status}", {"status": current.status})
-    call = Call(
-        organization_id=org_id,
-        task_id=task.id,
-        agent_id=task.agent_id,
-        to_number=task.to_number,
-        status="initiated",
-        provider=current_app.config["TELEPHONY_PROVIDER"],
-        last_event_at=now,
-    )
-    db.session.add(call)
-    db.session.flush()
-    db.session.execute(sa.update(Task).where(Task.id == task.id).values(last_call_id=call.id))
+    enqueue_after_commit(engine.start_call, call.id)  # if Redis fails now, the sweep places it
     db.session.commit()
-    try:
-        enqueue_job("start_call", call.id)
-    except redis.RedisError:
-        _undo_execute(task.id, call.id)
-        raise Unavailable(QUEUE_UNREACHABLE) from None
     return call
 
 
-def _undo_execute(task_id: str, call_id: str) -> None:
-    db.session.rollback()
-    db.session.execute(sa.delete(Call).where(Call.id == call_id))
-    db.session.execute(
-        sa.update(Task).where(Task.id == task_id).values(status="pending", last_call_id=None, executed_at=None)
-    )
+def _queue_task(task_id: str, now) -> None:
+    queued = db.session.execute(
+        sa.update(Task)
+        .where(Task.id == task_id, Task.status == "pending", Task.dispatch_after.is_(None))
+        .values(dispatch_after=now, status_reason="queued", updated_at=now)
+    ).rowcount
     db.session.commit()
+    if queued != 1:
+        current = db.session.get(Task, task_id)
+        db.session.refresh(current)
+        raise Conflict(f"Only pending tasks can be executed; this task is {current.status}", {"status": current.status})
+    return None
 
 
 def reset_task(org_id: str, task_id: str) -> Task:
@@ -96,6 +91,8 @@ def reset_task(org_id: str, task_id: str) -> Task:
         raise Conflict("The task's call is still active; end or cancel it first", {"call_id": task.last_call_id})
     task.status = "pending"
     task.finished_at = None
+    task.status_reason = None
+    task.dispatch_after = utcnow() if task.campaign_id else None  # its campaign dials it again
     db.session.commit()
     return task
 
@@ -111,7 +108,7 @@ def hang_up(org_id: str, call_id: str, reason: str) -> Call:
     _require_active(call)
     if call.provider_call_id:
         try:
-            call.provider_data = engine.provider().hang_up(engine.call_ref(call), reason)
+            call.provider_data = provider().hang_up(call_ref(call), reason)
         except ProviderError as exc:
             if isinstance(exc, HangUpUnsupported):
                 raise Conflict(exc.message) from None
@@ -125,7 +122,7 @@ def hang_up(org_id: str, call_id: str, reason: str) -> Call:
     )
     if call.provider_call_id:
         try:
-            polled = engine.provider().poll(engine.call_ref(call))
+            polled = provider().poll(call_ref(call))
             snapshot = polled if polled.is_terminal else replace(snapshot, turns=polled.turns)
         except ProviderError:
             pass  # the local verdict stands; the final fetch will fill in the transcript
@@ -138,7 +135,7 @@ def refresh_transcript(org_id: str, call_id: str) -> Call:
     call = get_call(org_id, call_id)
     if call.provider_call_id:
         try:
-            final = engine.provider().fetch_final(engine.call_ref(call))
+            final = provider().fetch_final(call_ref(call))
         except ProviderError as exc:
             raise Unavailable(f"Could not fetch the transcript from the provider: {exc.message}") from None
         engine.merge_turns(call, final)

@@ -1,67 +1,30 @@
 """The call state machine: provider snapshots advance calls, idempotently and only forward.
 
-Jobs (webapp.jobs) and provider webhooks call these functions; nothing here blocks for a call's
-duration. Every change is published for live sockets.
+Jobs and provider webhooks call these functions; nothing here blocks for a call's duration. Every
+side effect (live events, the finalize job, webhooks, the recording) is recorded in the same
+transaction as the change and dispatched after its commit (webapp.outbox); services.sweeps finds
+and re-dispatches whatever a dead worker or an unreachable Redis left undone.
 """
 
 import logging
-from collections.abc import Callable
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
 from .. import events
 from ..extensions import db
-from ..models import ACTIVE_CALL_STATUSES, Call, Task, TranscriptTurn, utcnow
-from ..queues import enqueue_job, redis_client
-from ..telephony import get_provider
-from ..telephony.base import AgentSpec, CallRef, CallRequest, CallSnapshot, ProviderError
+from ..models import ACTIVE_CALL_STATUSES, TERMINAL_CALL_STATUSES, Call, Task, TranscriptTurn, utcnow
+from ..outbox import after_commit, enqueue_after_commit, publish_after_commit
+from ..queues import job
+from ..telephony.base import CallSnapshot, ProviderError
+from . import agent_sync, attempts, dispatch, dnc, recordings, reports, webhooks
+from .provider_gateway import call_ref, call_request, provider
 
 log = logging.getLogger(__name__)
 
 SYNC_BATCH_SIZE = 100  # calls per transaction in a sync pass
 STATUS_ORDER = {"initiated": 0, "in_progress": 1, "completed": 2, "failed": 2}
 TASK_STATUS_FOR_CALL = {"completed": "completed", "failed": "failed"}
-
-
-def provider():
-    return get_provider(current_app.config)
-
-
-def call_ref(call: Call) -> CallRef:
-    return CallRef(
-        call_id=call.id, provider_call_id=call.provider_call_id or "", provider_data=call.provider_data or {}
-    )
-
-
-def agent_spec(agent) -> AgentSpec:
-    return AgentSpec(
-        id=agent.id,
-        name=agent.name,
-        system_prompt=agent.system_prompt,
-        starting_message=agent.starting_message,
-        voice_settings=agent.voice_settings or {},
-        dtmf_rules=agent.dtmf_rules or {},
-        language=agent.language,
-        remote_agent_id=agent.remote_agent_id,
-    )
-
-
-def call_request(call: Call) -> CallRequest:
-    task = call.task
-    return CallRequest(
-        call_id=call.id,
-        to_number=call.to_number,
-        agent=agent_spec(call.agent),
-        starting_message=task.starting_message or call.agent.starting_message,
-        context_data=task.context_data or {},
-        task_name=task.name,
-    )
-
-
-def _publish(call_id: str, payload: dict) -> None:
-    events.publish(redis_client(), current_app.config["REDIS_NAMESPACE"], call_id, payload)
 
 
 def status_message(call: Call) -> dict:
@@ -82,13 +45,20 @@ def transcript_message(call: Call, new_turns: list[dict]) -> dict:
     )
 
 
+@job(queue="calls")
 def start_call(call_id: str) -> str:
-    """Ask the provider to place the call. Runs once per call: a retried job finds it placed."""
-    call = db.session.get(Call, call_id)
-    if call is None or call.provider_call_id or not call.is_active:
+    """Ask the provider to place the call, at most once: the placement is claimed first, so a
+    re-dispatched job finds it claimed (a call whose worker died while placing it is closed by the
+    sweep after CALL_PLACE_TIMEOUT_SECONDS; placing it again could ring the callee twice)."""
+    claimed = db.session.execute(
+        sa.update(Call)
+        .where(Call.id == call_id, Call.placing_started_at.is_(None), Call.status.in_(ACTIVE_CALL_STATUSES))
+        .values(placing_started_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    if not claimed:
         return "nothing to do"
-    from . import agent_sync
-
+    call = db.session.get(Call, call_id)
     try:
         agent_sync.ensure_current(call.agent)
         placed = provider().place_call(call_request(call))
@@ -98,10 +68,8 @@ def start_call(call_id: str) -> str:
     call.provider_call_id = placed.provider_call_id
     call.provider_data = placed.provider_data
     call.last_event_at = utcnow()
-    db.session.commit()
-    from . import webhooks
-
     webhooks.schedule(call, "call_started")
+    db.session.commit()
     return "placed"
 
 
@@ -144,6 +112,7 @@ def _advance_status(call: Call, snapshot: CallSnapshot) -> bool:
         if task is not None and task.last_call_id == call.id:
             task.status = TASK_STATUS_FOR_CALL[snapshot.status]
             task.finished_at = now
+            attempts.settle(task, call, now)
     return True
 
 
@@ -161,40 +130,33 @@ def copy_details(call: Call, snapshot: CallSnapshot) -> bool:
     return changed
 
 
-def stage_snapshot(call: Call, snapshot: CallSnapshot) -> Callable[[], None] | None:
-    """Apply what the provider says now to the row, without committing. Returns what to announce
-    once committed (live events, finalization), or None: a duplicate, late or backwards snapshot
-    changes nothing."""
+def stage_snapshot(call: Call, snapshot: CallSnapshot) -> bool:
+    """Apply what the provider says now to the row, without committing; the live events (and the
+    finalize job when the call ended) go out once the transaction commits. Returns False for a
+    duplicate, late or backwards snapshot: it changes nothing."""
     if call.finalized_at is not None:
-        return None
+        return False
     new_turns = merge_turns(call, snapshot) if snapshot.turns else []
     status_changed = _advance_status(call, snapshot)
     details_changed = copy_details(call, snapshot)
     if not (new_turns or status_changed or details_changed):
-        return None
+        return False
     call.last_event_at = utcnow()
-    call_id, ended = call.id, status_changed and not call.is_active
-    # Built now: once committed, the row is expired and reading it would load it again.
-    messages = ([transcript_message(call, new_turns)] if new_turns else []) + (
-        [status_message(call)] if status_changed else []
-    )
-
-    def announce() -> None:
-        for message in messages:
-            _publish(call_id, message)
-        if ended:
-            enqueue_job("finalize_call", call_id)
-
-    return announce
+    if new_turns:
+        publish_after_commit(call.id, transcript_message(call, new_turns))
+    if status_changed:
+        publish_after_commit(call.id, status_message(call))
+        if not call.is_active:
+            enqueue_after_commit(finalize_call, call.id)
+            after_commit(dispatch.request_dispatch, call.organization_id)  # a slot is free
+    return True
 
 
 def apply_snapshot(call: Call, snapshot: CallSnapshot) -> bool:
-    """Apply what the provider says now, commit, and announce it. Returns whether anything changed."""
-    announce = stage_snapshot(call, snapshot)
-    if announce is None:
+    """Apply what the provider says now and commit. Returns whether anything changed."""
+    if not stage_snapshot(call, snapshot):
         return False
     db.session.commit()
-    announce()
     return True
 
 
@@ -214,6 +176,7 @@ def sync_call(call: Call) -> bool:
     return apply_snapshot(call, snapshot)
 
 
+@job(queue="sync", every="SYNC_INTERVAL_SECONDS")
 def sync_active_calls(limit: int = 5000) -> int:
     """One pass over every active call placed by the configured provider, SYNC_BATCH_SIZE calls per
     transaction: each batch is read fresh, polled, then applied and committed at once (a commit per
@@ -228,62 +191,45 @@ def sync_active_calls(limit: int = 5000) -> int:
         batch = call_ids[start : start + SYNC_BATCH_SIZE]
         calls = db.session.execute(sa.select(Call).where(Call.id.in_(batch), *active)).scalars().all()
         polled = [(call, snapshot) for call in calls if (snapshot := poll(call)) is not None]
-        announcements = [announce for call, snapshot in polled if (announce := stage_snapshot(call, snapshot))]
+        changed += sum(1 for call, snapshot in polled if stage_snapshot(call, snapshot))
         db.session.commit()
-        for announce in announcements:
-            announce()
-        changed += len(announcements)
     return changed
 
 
-def sweep_stale_calls() -> int:
-    """Bring calls that stopped getting updates to a terminal state: nothing stays in progress."""
-    config = current_app.config
-    now = utcnow()
-    stale_before = now - timedelta(seconds=config["CALL_STALE_SECONDS"])
-    unplaced_before = now - timedelta(seconds=config["CALL_PLACE_TIMEOUT_SECONDS"])
-    stale = db.session.execute(
-        sa.select(Call).where(
-            Call.status.in_(ACTIVE_CALL_STATUSES),
-            sa.or_(
-                Call.last_event_at < stale_before,
-                sa.and_(Call.provider_call_id.is_(None), Call.created_at < unplaced_before),
-            ),
-        )
-    ).scalars().all()  # fmt: skip
-    for call in stale:
-        ours = call.provider == config["TELEPHONY_PROVIDER"]  # another provider's call can't be polled
-        if call.provider_call_id and ours and sync_call(call) and not call.is_active:
-            continue
-        if call.is_active:
-            reason = "provider_error" if not call.provider_call_id else "timeout"
-            message = (
-                "The call was never placed (worker stopped?)"
-                if not call.provider_call_id
-                else ("No progress from the provider; the call was closed by the sweep")
-            )
-            fail_call(call, reason, message)
-    return len(stale)
-
-
+@job(queue="calls", retry=(2, 10, 30))
 def finalize_call(call_id: str) -> str:
-    """Store the final transcript and report, set the task, send webhooks. Safe to run twice."""
+    """Store the final transcript and report, settle the recording (fetched by its own job) and
+    schedule the terminal webhook, in one transaction claimed by setting finalized_at: a second
+    run, concurrent or late, changes nothing."""
     call = db.session.get(Call, call_id)
     if call is None or call.is_active or call.finalized_at is not None:
         return "nothing to do"
-    from . import recordings, reports, webhooks
-
+    final = None
     if call.provider_call_id:
         try:
-            final = provider().fetch_final(call_ref(call))
-            merge_turns(call, final)
-            copy_details(call, final)
+            final = provider().fetch_final(call_ref(call))  # before any write: no lock held meanwhile
         except ProviderError as exc:
             log.warning("final fetch failed for call %s: %s", call.id, exc.message)
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(Call)
+        .where(Call.id == call.id, Call.finalized_at.is_(None), Call.status.in_(TERMINAL_CALL_STATUSES))
+        .values(finalized_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        return "nothing to do"
+    call.finalized_at = now
+    if final is not None:
+        merge_turns(call, final)
+        copy_details(call, final)
     call.report = reports.build_report(call)
-    call.finalized_at = utcnow()
+    recordings.begin(call)
+    webhooks.schedule(
+        call, "call_completed" if call.status == "completed" else "call_failed", due_at=recordings.webhook_due(call)
+    )
     db.session.commit()
-    webhooks.schedule(call, "call_completed" if call.status == "completed" else "call_failed")
-    if call.provider_call_id and call.answered_at is not None:
-        recordings.enqueue_store(call.id)
+    if (call.report or {}).get("extracted_data", {}).get("opt_outs"):
+        dnc.add_from_call(call)  # the callee asked not to be called again
     return "finalized"

@@ -79,6 +79,13 @@ def rename_organization(org_id: str, name: str) -> Organization:
     return org
 
 
+def set_max_concurrent_calls(org_id: str, limit: int) -> Organization:
+    org = db.session.get(Organization, org_id)
+    org.max_concurrent_calls = limit
+    db.session.commit()
+    return org
+
+
 def rotate_webhook_secret(org_id: str) -> str:
     org = db.session.get(Organization, org_id)
     org.webhook_secret = new_webhook_secret()

@@ -1,27 +1,58 @@
-"""Call recordings: fetched from the provider once, kept under RECORDINGS_DIR, served with Range."""
+"""Call recordings: fetched from the provider once, kept under RECORDINGS_DIR, served with Range.
+
+A finalized call's recording is "pending" (its store job fetches it, re-dispatched by the sweep
+until the provider has it), "stored", or "none" with the reason (never answered, or the provider
+had none RECORDING_GIVE_UP_SECONDS after the call). The terminal webhook waits for it up to
+RECORDING_WAIT_SECONDS, then goes out saying the recording is pending.
+"""
 
 import logging
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Response, current_app, request
 
 from ..errors import AppError, NotFound
 from ..extensions import db
-from ..models import Call
-from ..queues import enqueue_job
+from ..models import Call, utcnow
+from ..outbox import enqueue_after_commit
+from ..queues import end_lease, job, lease
 from ..telephony.base import ProviderError
-from . import engine
+from . import webhooks
+from .provider_gateway import call_ref, provider
 
 log = logging.getLogger(__name__)
 
 EXTENSIONS = {"audio/wav": ".wav", "audio/x-wav": ".wav", "audio/mpeg": ".mp3"}
 CHUNK = 64 * 1024
+SETTLED = ("stored", "none")
 
 
-def enqueue_store(call_id: str) -> None:
-    enqueue_job("store_recording", call_id)
+def begin(call: Call) -> None:
+    """At finalization: the recording is due (fetched after commit) or definitively absent."""
+    if call.recording_status in SETTLED:
+        return
+    if not call.provider_call_id:
+        _settle(call, "none", "The call was never placed")
+    elif call.answered_at is None:
+        _settle(call, "none", "The call was never answered")
+    else:
+        call.recording_status, call.recording_note = "pending", "Being fetched from the provider"
+        enqueue_after_commit(store_recording, call.id)
+
+
+def webhook_due(call: Call):
+    """When the terminal webhook may go: now if the recording is settled, else after the wait."""
+    if call.recording_status in SETTLED:
+        return None
+    return utcnow() + timedelta(seconds=current_app.config["RECORDING_WAIT_SECONDS"])
+
+
+def _settle(call: Call, status: str, note: str | None) -> None:
+    call.recording_status, call.recording_note = status, note
+    webhooks.release_waiting(call)
 
 
 def recordings_dir() -> Path:
@@ -31,35 +62,57 @@ def recordings_dir() -> Path:
 
 
 def save(call: Call, content_type: str, data: bytes) -> None:
+    """Keep the audio (readers never see half a file) and mark the recording stored; commits."""
     path = recordings_dir() / f"{call.id}{EXTENSIONS.get(content_type, '.bin')}"
     partial = path.with_suffix(path.suffix + ".part")
     partial.write_bytes(data)
-    os.replace(partial, path)  # readers never see half a file
+    os.replace(partial, path)
     call.recording_path = path.name
     call.recording_content_type = content_type
+    if call.finalized_at is not None:
+        _settle(call, "stored", None)
+    else:
+        call.recording_status, call.recording_note = "stored", None  # finalization finds it settled
     db.session.commit()
 
 
+@job(queue="calls", retry=(5, 15, 60))
 def store_recording(call_id: str) -> str:
+    """Fetch and keep the recording of a finalized call. A provider error raises (RQ retries); "not
+    there yet" leaves it pending for the sweep, until RECORDING_GIVE_UP_SECONDS after the call."""
     call = db.session.get(Call, call_id)
-    if call is None or call.recording_path or not call.provider_call_id:
+    if call is None or call.recording_status != "pending":
         return "nothing to do"
+    key = f"recording:{call_id}"
+    if not lease(key, current_app.config["PROVIDER_TIMEOUT_SECONDS"] * 3 + 10):
+        return "in progress elsewhere"
     try:
-        recording = engine.provider().fetch_recording(engine.call_ref(call))
-    except ProviderError as exc:
-        log.warning("recording fetch failed for call %s: %s", call.id, exc.message)
-        raise  # RQ records the failure; the endpoint keeps saying the recording is not available
-    if recording is None:
+        try:
+            recording = provider().fetch_recording(call_ref(call))
+        except ProviderError as exc:
+            log.warning("recording fetch failed for call %s: %s", call.id, exc.message)
+            raise
+        if recording is not None:
+            save(call, recording.content_type, recording.data)
+            return "stored"
+        waited = (utcnow() - (call.ended_at or call.created_at)).total_seconds()
+        if waited < current_app.config["RECORDING_GIVE_UP_SECONDS"]:
+            db.session.rollback()
+            return "not yet"
+        _settle(call, "none", "The provider had no recording for this call")
+        db.session.commit()
         return "no recording"
-    save(call, recording.content_type, recording.data)
-    return "stored"
+    finally:
+        end_lease(key)
 
 
 def file_for(call: Call) -> Path:
     if call.is_active:
         raise NotFound("Recording (the call is still in progress)")
     if not call.recording_path:
-        raise NotFound("Recording (none is available for this call yet)")
+        if call.recording_status == "none":
+            raise NotFound(f"Recording (there is none: {call.recording_note or 'not available'})")
+        raise NotFound("Recording (not stored yet: it is being fetched from the provider; try again shortly)")
     path = recordings_dir() / call.recording_path
     if not path.is_file():
         raise NotFound("Recording file")

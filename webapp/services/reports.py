@@ -35,13 +35,8 @@ def build_report(call: Call) -> dict:
 
 
 def report_for(call: Call) -> dict:
-    """The stored report, or one generated now (not stored while the call is still running)."""
+    """The stored report, or one generated now and not stored: a read never writes (finalization
+    stores the report, and the sweep finalizes any terminal call a worker left behind)."""
     if call.report is not None:
         return call.report
-    report = build_report(call)
-    if not call.is_active:
-        from ..extensions import db
-
-        call.report = report
-        db.session.commit()
-    return report
+    return build_report(call)

@@ -1,4 +1,5 @@
-"""Tasks with scheduled_at start by themselves when due; higher priority goes first."""
+"""Tasks with scheduled_at start by themselves when due (higher priority first); then the dispatcher
+places what waits in the queue (campaigns, executes beyond the cap)."""
 
 import logging
 
@@ -7,6 +8,8 @@ import sqlalchemy as sa
 from ..errors import AppError
 from ..extensions import db
 from ..models import Task, utcnow
+from ..queues import job
+from . import dispatch
 from .calls import execute_task
 
 log = logging.getLogger(__name__)
@@ -14,10 +17,17 @@ log = logging.getLogger(__name__)
 BATCH = 200
 
 
+@job(queue="default", every="DISPATCH_INTERVAL_SECONDS")
 def dispatch_due_tasks() -> int:
     due = db.session.execute(
         sa.select(Task.id, Task.organization_id)
-        .where(Task.status == "pending", Task.scheduled_at.is_not(None), Task.scheduled_at <= utcnow())
+        .where(
+            Task.status == "pending",
+            Task.scheduled_at.is_not(None),
+            Task.scheduled_at <= utcnow(),
+            Task.campaign_id.is_(None),
+            Task.dispatch_after.is_(None),
+        )
         .order_by(Task.priority.desc(), Task.scheduled_at, Task.created_at)
         .limit(BATCH)
     ).all()
@@ -29,4 +39,4 @@ def dispatch_due_tasks() -> int:
         except AppError as exc:  # taken by a concurrent execute, agent disabled, ...
             db.session.rollback()
             log.info("scheduled task %s not started: %s", task_id, exc.message)
-    return started
+    return started + dispatch.dispatch_pass()

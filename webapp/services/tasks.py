@@ -11,10 +11,12 @@ from .scoping import apply_fields, get_owned, owned, page
 DELETABLE_STATUSES = ("pending", "failed")
 
 
-def list_tasks(org_id: str, *, agent_id=None, status=None, limit: int, offset: int):
+def list_tasks(org_id: str, *, agent_id=None, campaign_id=None, status=None, limit: int, offset: int):
     statement = owned(Task, org_id)
     if agent_id is not None:
         statement = statement.where(Task.agent_id == agent_id)
+    if campaign_id is not None:
+        statement = statement.where(Task.campaign_id == campaign_id)
     if status is not None:
         statement = statement.where(Task.status == status)
     return page(statement, order_by=(Task.created_at.desc(), Task.id), limit=limit, offset=offset)

@@ -1,4 +1,10 @@
-"""Signed webhook deliveries, sent by RQ jobs with retries; every attempt is recorded."""
+"""Signed webhook deliveries, sent by RQ jobs with retries; every attempt is recorded.
+
+A delivery row is created in the transaction of the change it reports, due at `next_attempt_at`;
+its job is dispatched after that commit. A worker killed mid-POST leaves the row due: the sweep
+sends it again, with the same X-Webhook-Id (the delivery id). A short Redis lease keeps two
+workers from sending the same delivery at once.
+"""
 
 import hashlib
 import hmac
@@ -14,14 +20,18 @@ from sqlalchemy.orm import lazyload
 
 from ..extensions import db
 from ..models import Call, Organization, WebhookAttempt, WebhookDelivery, utcnow
+from ..models.base import new_id
 from ..netguard import UnsafeAddress, resolve_safe_addresses
-from ..queues import enqueue_job
+from ..outbox import enqueue_after_commit
+from ..queues import end_lease, job, lease
 from .analysis import report_excerpt, transcript_excerpt
 from .scoping import owned
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = {408, 429}
+TERMINAL_EVENTS = ("call_completed", "call_failed")
+DUE_TOLERANCE = timedelta(seconds=1)  # RQ's scheduler may run a job a little before its time
 USER_AGENT = "voice-agents-webhooks/1.0"
 _http = requests.Session()
 
@@ -31,8 +41,30 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
+def artifacts(call: Call) -> dict:
+    """Which of the call's artifacts a receiver can fetch now."""
+    recording = {"stored": "ready", "none": "none"}.get(call.recording_status or "", "pending")
+    return {
+        "transcript": "ready",
+        "report": "ready" if call.report else "pending",
+        "recording": recording,
+        "recording_note": call.recording_note if recording != "ready" else None,
+    }
+
+
 def payload_for(call: Call, event_type: str, delivery_id: str) -> dict:
     report = call.report or {}
+    data = {
+        "failure_reason": call.failure_reason,
+        "end_reason": call.end_reason,
+        "duration_seconds": call.duration_seconds,
+        "transcript_excerpt": transcript_excerpt(call.transcript),
+        "report_excerpt": report_excerpt(report) if report else "",
+        "outcome": report.get("outcome"),
+        "call_successful": report.get("call_successful"),
+    }
+    if event_type in TERMINAL_EVENTS:
+        data["artifacts"] = artifacts(call)
     return {
         "event_type": event_type,
         "event_id": delivery_id,
@@ -40,37 +72,51 @@ def payload_for(call: Call, event_type: str, delivery_id: str) -> dict:
         "task_id": call.task_id,
         "call_id": call.id,
         "status": call.status,
-        "data": {
-            "failure_reason": call.failure_reason,
-            "end_reason": call.end_reason,
-            "duration_seconds": call.duration_seconds,
-            "transcript_excerpt": transcript_excerpt(call.transcript),
-            "report_excerpt": report_excerpt(report) if report else "",
-            "outcome": report.get("outcome"),
-            "call_successful": report.get("call_successful"),
-        },
+        "data": data,
     }
 
 
-def schedule(call: Call, event_type: str) -> WebhookDelivery | None:
-    """Create the delivery (once per call and event) and queue its first attempt."""
+def schedule(call: Call, event_type: str, due_at=None) -> WebhookDelivery | None:
+    """Add the delivery (once per call and event) to the current transaction, due at `due_at`
+    (default now); its first attempt is queued once that transaction commits."""
     task = call.task
     if not task.webhook_url or event_type not in (task.webhook_events or []):
         return None
+    exists = db.session.execute(
+        sa.select(WebhookDelivery.id).where(
+            WebhookDelivery.call_id == call.id, WebhookDelivery.event_type == event_type
+        )
+    ).first()
+    if exists:
+        return None  # scheduled by an earlier run (the unique constraint backs this up)
+    delivery_id = new_id()
     delivery = WebhookDelivery(
-        organization_id=call.organization_id, call_id=call.id, task_id=call.task_id,
-        event_type=event_type, url=task.webhook_url, payload={}, status="pending",
+        id=delivery_id, organization_id=call.organization_id, call_id=call.id, task_id=call.task_id,
+        event_type=event_type, url=task.webhook_url, payload=payload_for(call, event_type, delivery_id),
+        status="pending", next_attempt_at=due_at or utcnow(),
     )  # fmt: skip
     db.session.add(delivery)
-    try:
-        db.session.flush()
-    except sa.exc.IntegrityError:
-        db.session.rollback()  # already scheduled by an earlier run of the same job
-        return None
-    delivery.payload = payload_for(call, event_type, delivery.id)
-    db.session.commit()
-    enqueue_job("deliver_webhook", delivery.id)
+    enqueue_after_commit(deliver, delivery_id, at=due_at)
     return delivery
+
+
+def release_waiting(call: Call) -> int:
+    """The call's recording is settled: terminal webhooks still waiting for it go now, saying so.
+    Part of the caller's transaction."""
+    waiting = db.session.execute(
+        sa.select(WebhookDelivery).where(
+            WebhookDelivery.call_id == call.id,
+            WebhookDelivery.event_type.in_(TERMINAL_EVENTS),
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.attempt_count == 0,
+            WebhookDelivery.next_attempt_at > utcnow(),
+        )
+    ).scalars().all()  # fmt: skip
+    for delivery in waiting:
+        delivery.payload = {**delivery.payload, "data": {**delivery.payload["data"], "artifacts": artifacts(call)}}
+        delivery.next_attempt_at = utcnow()
+        enqueue_after_commit(deliver, delivery.id)
+    return len(waiting)
 
 
 def retry_delays() -> tuple[float, ...]:
@@ -96,16 +142,34 @@ def _post(delivery: WebhookDelivery, secret: str) -> tuple[int | None, str | Non
     return response.status_code, None
 
 
+def lease_seconds() -> float:
+    return current_app.config["WEBHOOK_TIMEOUT_SECONDS"] + 10
+
+
+@job(queue="webhooks")
 def deliver(delivery_id: str) -> str:
-    found = db.session.execute(
-        sa.select(WebhookDelivery, Organization.webhook_secret)
-        .join(Organization, Organization.id == WebhookDelivery.organization_id)
-        .where(WebhookDelivery.id == delivery_id)
-        .options(lazyload(WebhookDelivery.attempts))
-    ).first()
-    if found is None or found[0].status in ("delivered", "failed"):
-        return "nothing to do"
-    delivery, secret = found
+    """One attempt, if the delivery is due and no other worker is sending it right now."""
+    key = f"delivery:{delivery_id}"
+    if not lease(key, lease_seconds()):
+        return "being sent by another worker"
+    try:
+        found = db.session.execute(
+            sa.select(WebhookDelivery, Organization.webhook_secret)
+            .join(Organization, Organization.id == WebhookDelivery.organization_id)
+            .where(WebhookDelivery.id == delivery_id)
+            .options(lazyload(WebhookDelivery.attempts))
+        ).first()
+        if found is None or found[0].status in ("delivered", "failed"):
+            return "nothing to do"
+        delivery, secret = found
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at > utcnow() + DUE_TOLERANCE:
+            return "not due yet"  # a duplicate dispatch; the scheduled one comes at next_attempt_at
+        return _attempt(delivery, secret)
+    finally:
+        end_lease(key)
+
+
+def _attempt(delivery: WebhookDelivery, secret: str) -> str:
     number = delivery.attempt_count + 1
     started = time.perf_counter()
     retryable = False
@@ -141,10 +205,10 @@ def _settle(delivery: WebhookDelivery, *, succeeded: bool, retryable: bool) -> s
         delivery.status, delivery.next_attempt_at = "retrying", utcnow() + timedelta(seconds=delay)
     else:
         delivery.status, delivery.next_attempt_at = "failed", None
-    delivery_id, status, next_attempt_at = delivery.id, delivery.status, delivery.next_attempt_at
-    db.session.commit()  # expires the row: reading it afterwards would load it (and its attempts) again
+    status = delivery.status
     if status == "retrying":
-        enqueue_job("deliver_webhook", delivery_id, at=next_attempt_at)
+        enqueue_after_commit(deliver, delivery.id, at=delivery.next_attempt_at)
+    db.session.commit()  # expires the row: reading it afterwards would load it (and its attempts) again
     return status
 
 

@@ -80,10 +80,10 @@ def call_socket(ws, call_id: str):
     finally:
         fanout.unwatch(call_id, inbox)
         db.session.remove()
-        _end_werkzeug_stream(ws)
+        end_werkzeug_stream(ws)
 
 
-def _end_werkzeug_stream(ws) -> None:
+def end_werkzeug_stream(ws) -> None:
     """Werkzeug's dev server writes an HTTP response after the socket handler returns, which browsers
     read as a corrupt frame ("Invalid frame header"). Close, then shut the socket for writing: the
     server then drops that response (it ignores ConnectionError)."""

@@ -106,7 +106,11 @@ class Recording:
 
 
 class Provider(Protocol):
+    """A telephony provider. Differences between providers are capabilities declared here (class
+    attributes), never checks of TELEPHONY_PROVIDER in the services."""
+
     name: str
+    needs_remote_agents: bool  # agents must be mirrored at the provider (sync_agent) before a call
 
     def sync_agent(self, agent: AgentSpec) -> str | None:
         """Create or update the provider-side agent; return its id (None if not applicable)."""

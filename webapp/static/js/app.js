@@ -67,12 +67,38 @@
 
   function pad(number) { return number < 10 ? "0" + number : String(number); }
 
+  // One format for every time on every page, in the reader's zone, with the zone shown.
+  var WHEN_FORMAT = { year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit",
+                      timeZoneName: "short" };
+  function formatWhen(date) { return date.toLocaleString(undefined, WHEN_FORMAT); }
+  window.formatWhen = formatWhen;
+
+  // Lists that refresh themselves ([data-live-list], see the live_refresh macro): one socket per page
+  // says when a call of the organization changed status; htmx then refreshes each list.
+  var activitySocket = null;
+  var activityRetry = 1000;
+  function watchActivity() {
+    if (activitySocket || !window.WebSocket || !document.querySelector("[data-live-list]")) return;
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    activitySocket = new WebSocket(scheme + window.location.host + "/ws/activity");
+    activitySocket.onopen = function () { activityRetry = 1000; };
+    activitySocket.onmessage = function (event) {
+      var message = JSON.parse(event.data);
+      if (message.type === "activity" && window.htmx) htmx.trigger(document.body, "activity", message.data);
+    };
+    activitySocket.onclose = function () {
+      activitySocket = null;
+      setTimeout(watchActivity, activityRetry);
+      activityRetry = Math.min(activityRetry * 2, 30000);
+    };
+  }
+
   function localize(root) {
     root.querySelectorAll("time[datetime]").forEach(function (element) {
       var date = new Date(element.getAttribute("datetime"));
       if (isNaN(date)) return;
-      element.title = element.textContent;
-      element.textContent = date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      if (!element.title) element.title = element.textContent;  // the UTC time, on hover
+      element.textContent = formatWhen(date);
     });
     root.querySelectorAll("input[type=datetime-local][data-utc]").forEach(function (input) {
       var date = new Date(input.getAttribute("data-utc"));
@@ -84,7 +110,7 @@
   }
 
   if (window.htmx) {
-    htmx.onLoad(localize);
+    htmx.onLoad(function (root) { localize(root); watchActivity(); });
   } else {
     document.addEventListener("DOMContentLoaded", function () { localize(document.body); });
   }

@@ -91,6 +91,7 @@ def twilio_errors(action: str):
 
 class ElevenLabsProvider:
     name = "elevenlabs"
+    needs_remote_agents = True  # each agent is mirrored as an ElevenLabs agent before its calls
 
     def __init__(
         self,
@@ -116,12 +117,17 @@ class ElevenLabsProvider:
                 self._twilio.api.base_url = twilio_api_base_url.rstrip("/")
 
     @property
+    def client(self) -> ElevenLabs:
+        return self._client
+
+    @property
     def _convai(self):
         return self._client.conversational_ai
 
     # -- agents --------------------------------------------------------------------------
-    def sync_agent(self, agent: AgentSpec) -> str:
-        payload = agent_payload(agent)
+    def sync_agent(self, agent: AgentSpec, payload: dict | None = None) -> str:
+        """`payload`: the agents.create/update arguments, when not the ones agent_payload builds."""
+        payload = payload or agent_payload(agent)
         if agent.remote_agent_id:
             try:
                 with elevenlabs_errors("updating the agent"):

@@ -44,3 +44,14 @@ ACKS = {
 }
 CALLBACK_TIMES = ("tomorrow after 3 pm", "Friday morning", "any weekday after 5 pm")
 ANYTHING_ELSE = "Is there anything else I can help with?"
+
+# What a callee who wants no more calls says (the report's analyzer must recognise each).
+OPT_OUT_REQUESTS = [
+    "Please stop calling me. Take me off your list.",
+    "I'm not interested. Don't call this number again.",
+    "Put me on your do-not-call list, please.",
+    "Remove me from your list and stop calling me.",
+]
+OPT_OUT_ACK = (
+    "I'm sorry for the trouble. I've removed your number from our list, and you won't be called again. Goodbye."
+)

@@ -39,6 +39,7 @@ class SimulatedProvider:
     """
 
     name = "simulated"
+    needs_remote_agents = False  # agents live in our database only
 
     def __init__(
         self,

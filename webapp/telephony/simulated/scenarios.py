@@ -8,6 +8,7 @@ VOICEMAIL = "voicemail"
 DROPPED = "dropped"
 IVR = "ivr"
 KEYPRESS = "keypress"
+OPT_OUT = "opt_out"
 CONVERSATION = "conversation"
 
 TEST_NUMBERS: dict[str, str] = {
@@ -17,6 +18,7 @@ TEST_NUMBERS: dict[str, str] = {
     "+15005550004": DROPPED,
     "+15005550005": IVR,
     "+15005550006": KEYPRESS,
+    "+15005550007": OPT_OUT,
 }
 
 

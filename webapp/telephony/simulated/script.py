@@ -9,7 +9,7 @@ import random
 
 from webapp.telephony.base import CallRequest, Turn
 
-from . import scenarios
+from . import phrases, scenarios
 from .dialogue import Dialogue, Line, seeded_rng
 from .dtmf import (
     first_match,
@@ -191,6 +191,16 @@ def ivr(request: CallRequest, dialogue: Dialogue, rng: random.Random) -> Timelin
     return track.finish(scenarios.IVR, ring, outcome, track.now + 0.5)
 
 
+def opt_out(request: CallRequest, dialogue: Dialogue, rng: random.Random) -> Timeline:
+    """The callee asks not to be called again; the agent agrees and ends the call."""
+    track = Track(rng)
+    track.say_all(dialogue.opening()[:1])
+    track.say("user", rng.choice(phrases.OPT_OUT_REQUESTS))
+    track.say("agent", phrases.OPT_OUT_ACK)
+    outcome = Outcome("completed", None, "ended_by_agent", "callee asked not to be called again")
+    return track.finish(scenarios.OPT_OUT, _ring(rng), outcome)
+
+
 def keypad_prompt(inputs: dict[str, dict]) -> str:
     """The agent's offer to answer with the keypad, listing each key that has a rule."""
     if not inputs:
@@ -257,6 +267,7 @@ BUILDERS = {
     scenarios.DROPPED: dropped,
     scenarios.IVR: ivr,
     scenarios.KEYPRESS: keypress,
+    scenarios.OPT_OUT: opt_out,
     scenarios.CONVERSATION: conversation,
 }
 

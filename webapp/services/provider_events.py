@@ -7,9 +7,9 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Call
-from ..services import engine, recordings
 from ..telephony.base import CallSnapshot
 from ..telephony.provider_webhooks import ProviderEvent
+from . import engine, recordings
 
 log = logging.getLogger(__name__)
 

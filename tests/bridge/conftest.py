@@ -1,0 +1,81 @@
+"""TELEPHONY_PROVIDER=twilio end to end over loopback: the app (real HTTP and WebSocket, in a
+thread) and a real worker, with emulated Twilio (REST, callbacks, media stream, callee) and
+ElevenLabs (agents API and conversation socket). Emulator protocol errors fail the test."""
+
+import os
+from types import SimpleNamespace
+
+import pytest
+
+from tests.emulators import ProviderEmulator
+from tests.emulators.agent_socket import AgentSocketEmulator
+from tests.emulators.twilio_media import TwilioEmulator
+from tests.provider.helpers import HttpApi, make_app
+from tests.support import ServedApp, Tenant, WorkerProcess, free_port
+
+FROM_NUMBER = "+15550009999"
+
+
+@pytest.fixture(scope="package")
+def emulators():
+    elevenlabs = ProviderEmulator().start()
+    sockets = AgentSocketEmulator().start()
+    elevenlabs.agent_sockets = sockets
+    twilio = TwilioEmulator().start()
+    yield SimpleNamespace(elevenlabs=elevenlabs, sockets=sockets, twilio=twilio)
+    twilio.stop()
+    sockets.stop()
+    elevenlabs.stop()
+
+
+def settings(emulators, public_url: str) -> dict:
+    return {
+        "TELEPHONY_PROVIDER": "twilio",
+        "ELEVENLABS_API_KEY": emulators.elevenlabs.api_key,
+        "ELEVENLABS_API_BASE_URL": emulators.elevenlabs.url,
+        "TWILIO_ACCOUNT_SID": emulators.twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": emulators.twilio.auth_token,
+        "TWILIO_API_BASE_URL": emulators.twilio.url,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "PUBLIC_BASE_URL": public_url,
+        "PROVIDER_TIMEOUT_SECONDS": 2.0,
+        "AGENT_SYNC_RETRY_SECONDS": 0.5,
+        "REDIS_NAMESPACE": f"{os.environ['REDIS_NAMESPACE']}-twilio",
+    }
+
+
+@pytest.fixture(scope="package")
+def site(backend, emulators):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = make_app(backend, settings(emulators, url))
+    served = ServedApp(app, port)
+    yield SimpleNamespace(app=app, url=url)
+    served.stop()
+
+
+@pytest.fixture(scope="package")
+def provider_worker(site, emulators):
+    """The name marks the tests using it `slow` (tests/conftest.py)."""
+    env = {key: str(value) for key, value in settings(emulators, site.url).items()}
+    process = WorkerProcess(extra_env=env)
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def account(site, provider_worker):
+    with site.app.app_context():
+        tenant = Tenant(site.app, site.app.test_client())
+    tenant.http = HttpApi(site.url, tenant.key)
+    return tenant
+
+
+@pytest.fixture(autouse=True)
+def no_protocol_errors(emulators):
+    """What the real services would have refused fails the test."""
+    emulators.twilio.errors.clear()
+    emulators.sockets.errors.clear()
+    yield
+    assert emulators.twilio.errors == [], emulators.twilio.errors
+    assert emulators.sockets.errors == [], emulators.sockets.errors

@@ -1,0 +1,230 @@
+"""Bridged calls end to end: each scenario of the issue, over loopback."""
+
+from tests.bridge.helpers import bridged_call, finished
+
+
+def test_normal_call(account, emulators):
+    call_id, number, agent_id = bridged_call(account, emulators)
+    call = finished(account, call_id)
+    assert call["status"] == "completed", call
+    assert call["end_reason"] == "ended_by_agent"
+    texts = [(t["role"], t["text"]) for t in call["transcript"]]
+    assert texts[0] == ("agent", "Hello Jane Roe, this is Acme about order A-1001.")
+    assert ("user", "Yes, that's me.") in texts
+    line = emulators.twilio.line_for(number)
+    params = line.params
+    assert params["MachineDetection"] == "DetectMessageEnd" and params["AsyncAmd"] == "true"
+    assert params["Record"] == "true" and params["RecordingChannels"] == "dual"
+    conversation = emulators.sockets.conversation_for(agent_id)
+    assert conversation.initiation["dynamic_variables"]["customer_name"] == "Jane Roe"
+    assert conversation.ended_by == "agent"
+    # the goodbye was played to the end before the hang-up: every mark came back
+    sent_marks = [m["mark"]["name"] for m in line.received if m["event"] == "mark"]
+    assert sent_marks and set(sent_marks) <= set(line.marks_echoed)
+
+
+def _events(call, kind):
+    return [e for e in call["events"] if e.get("type") == kind]
+
+
+def test_barge_in_clears_twilio_and_drops_the_interrupted_audio(account, emulators):
+    def callee(line):
+        line.wait_speaking()
+        line.pause(0.6)
+        line.say(1.0)
+        line.wait_end()
+
+    def agent(c):
+        long = "Hello Jane, I am calling about your order and I would like to go through all of its details with you"
+        assert not c.say(long + " one by one, starting with the delivery address.", interruptible=True)
+        c.user_said("Sorry, I am busy right now.")
+        c.say("No problem, goodbye.")
+        c.end()
+
+    call_id, number, agent_id = bridged_call(account, emulators, callee=callee, script=agent)
+    call = finished(account, call_id)
+    assert call["status"] == "completed" and call["end_reason"] == "ended_by_agent", call
+    line = emulators.twilio.line_for(number)
+    kinds = [m["event"] for m in line.received]
+    assert "clear" in kinds
+    cleared_at = kinds.index("clear")
+    interrupted = {m["mark"]["name"].split(".")[0] for m in line.received[:cleared_at] if m["event"] == "mark"}
+    after = [m["mark"]["name"].split(".")[0] for m in line.received[cleared_at:] if m["event"] == "mark"]
+    assert after and not interrupted & set(after), "audio of the interrupted response was sent after the clear"
+    assert [t["text"] for t in call["transcript"]][-2:] == ["Sorry, I am busy right now.", "No problem, goodbye."]
+
+
+def test_callee_key_presses_follow_the_dtmf_rules(account, emulators):
+    def callee(line):
+        line.wait_agent()
+        line.press("1")
+        line.pause(0.5)
+        line.press("9")
+        line.wait_end()
+
+    def agent(c):
+        c.say(c.fill("Hello {{customer_name}}, press 1 to confirm or 9 to opt out."))
+        assert "confirmed" in c.wait_context("key 1")
+        assert "opt out" in c.wait_context("key 9")
+        c.say("Understood, you will not be called again. Goodbye.")
+        c.end()
+
+    rules = {"inputs": {"1": {"action": "confirm"}, "9": {"action": "opt_out"}}}
+    call_id, _, _ = bridged_call(account, emulators, callee=callee, script=agent, agent_fields={"dtmf_rules": rules})
+    call = finished(account, call_id)
+    assert call["status"] == "completed", call
+    presses = [(e["digit"], e.get("action")) for e in _events(call, "dtmf")]
+    assert presses == [("1", "confirm"), ("9", "opt_out")]
+    assert call["report"]["extracted_data"]["dtmf"]["digits"] == "19"
+
+
+def test_agent_navigates_a_phone_menu_with_real_tones(account, emulators):
+    def ivr(line):
+        line.wait_keys("2")  # the navigation rule, heard as DTMF tones (Goertzel)
+        line.wait_keys("2#")  # then the agent's press_keys tool
+        line.say(1.0)  # a person picks up
+        line.wait_end()
+
+    def agent(c):
+        c.user_said("Welcome to Acme. For billing press 1. Press 2 for deliveries.")
+        c.pause(1.5)
+        result = c.tool("press_keys", {"digits": "#"})
+        assert result["is_error"] is False and result["result"] == "Pressed #"
+        c.hear("Deliveries, this is Sam.")
+        c.say("Hi Sam, I am calling about order A-1001. Goodbye.")
+        c.end()
+
+    rules = {"navigation": [{"when": "press 2 for deliveries", "press": "2"}]}
+    call_id, number, _ = bridged_call(account, emulators, callee=ivr, script=agent, agent_fields={"dtmf_rules": rules})
+    call = finished(account, call_id)
+    assert call["status"] == "completed", call
+    assert [e["digits"] for e in _events(call, "keys_sent")] == ["2", "#"]
+
+
+def test_answering_machine_hangs_up_as_voicemail(account, emulators):
+    def machine(line):
+        line.say(2.0)  # the greeting, then the beep
+        line.wait_end()
+
+    def agent(c):
+        c.say("Hello, is this Jane?")
+        c.wait_closed()
+
+    number = "+14155557001"
+    emulators.twilio.machines[number] = "machine_end_beep"
+    call_id, _, _ = bridged_call(account, emulators, callee=machine, script=agent, to_number=number)
+    call = finished(account, call_id)
+    assert call["status"] == "failed" and call["failure_reason"] == "voicemail", call
+    assert _events(call, "answering_machine")[0]["action"] == "hang_up"
+    assert emulators.twilio.line_for(number).ended_at
+
+
+def test_transfer_key_dials_the_number(account, emulators):
+    def callee(line):
+        line.wait_agent()
+        line.press("0")
+        line.wait_end()
+
+    def agent(c):
+        c.say("Hello, press 0 to speak with a person.")
+        c.wait_closed()
+
+    rules = {"inputs": {"0": {"action": "transfer", "to_number": "+14155550100"}}}
+    fields = {"dtmf_rules": rules}
+    call_id, number, _ = bridged_call(account, emulators, callee=callee, script=agent, agent_fields=fields)
+    call = finished(account, call_id)
+    assert call["status"] == "completed" and call["end_reason"] == "transferred", call
+    assert _events(call, "transferred")[0]["to_number"] == "+14155550100"
+    assert emulators.twilio.line_for(number).transferred_to == "+14155550100"
+
+
+def test_agent_transfer_tool(account, emulators):
+    def agent(c):
+        c.say("Let me get you a colleague.")
+        assert c.tool("transfer_call", {})["is_error"] is False
+        c.wait_closed()
+
+    rules = {"inputs": {"0": {"action": "transfer", "to_number": "+14155550101"}}}
+    call_id, number, _ = bridged_call(account, emulators, script=agent, agent_fields={"dtmf_rules": rules})
+    call = finished(account, call_id)
+    assert call["end_reason"] == "transferred", call
+    assert emulators.twilio.line_for(number).transferred_to == "+14155550101"
+
+
+def test_callee_hangs_up_first(account, emulators):
+    def callee(line):
+        line.wait_agent()
+        line.hang_up()
+
+    def agent(c):
+        c.say("Hello, this is Acme.")
+        c.wait_closed()
+
+    call_id, _, agent_id = bridged_call(account, emulators, callee=callee, script=agent)
+    call = finished(account, call_id)
+    assert call["status"] == "completed" and call["end_reason"] == "ended_by_callee", call
+    assert emulators.sockets.conversation_for(agent_id).ended_by == "client"
+
+
+def test_agent_socket_dropping_ends_the_call(account, emulators):
+    def agent(c):
+        c.say("Hello, this is Acme.")
+        c.drop()
+
+    call_id, number, _ = bridged_call(account, emulators, script=agent)
+    call = finished(account, call_id)
+    assert call["status"] == "failed" and call["failure_reason"] == "provider_error", call
+    assert "agent connection dropped" in call["error_message"]
+    assert emulators.twilio.line_for(number).ended_at
+
+
+def test_end_via_api_hangs_up_through_twilio(account, emulators):
+    def agent(c):
+        c.say("Hello, this is Acme.")
+        c.wait_closed()
+
+    call_id, number, agent_id = bridged_call(account, emulators, script=agent)
+    from tests.support import wait_until
+
+    wait_until(lambda: account.http.data(f"/calls/{call_id}")["transcript"], message="the greeting")
+    assert account.http.post(f"/calls/{call_id}/end").status_code == 200
+    call = finished(account, call_id)
+    assert call["status"] == "completed" and call["end_reason"] == "ended_via_api", call
+    wait_until(lambda: emulators.sockets.conversation_for(agent_id).closed, message="the agent socket closed")
+    assert emulators.twilio.line_for(number).ended_at
+
+
+def test_answering_machine_gets_the_agents_voicemail_message(account, emulators):
+    def machine(line):
+        line.say(2.0)  # the greeting, then the beep
+        line.wait_end()
+
+    def agent(c):
+        c.say("Hello, is this Jane?")
+        text = c.wait_context("voicemail")
+        message = text.split(": ", 1)[1]
+        c.say(message)
+        c.end()
+
+    number = "+14155557002"
+    emulators.twilio.machines[number] = "machine_end_beep"
+    fields = {"voicemail_action": "leave_message", "voicemail_message": "Hi Jane, Acme here, please call us back."}
+    call_id, _, _ = bridged_call(account, emulators, callee=machine, script=agent, to_number=number,
+                                 agent_fields=fields)  # fmt: skip
+    call = finished(account, call_id)
+    assert call["status"] == "failed" and call["failure_reason"] == "voicemail", call
+    assert "left a message" in call["error_message"]
+    assert call["transcript"][-1]["text"] == "Hi Jane, Acme here, please call us back."
+    assert _events(call, "answering_machine")[0]["action"] == "leave_message"
+
+
+def test_agent_with_the_wrong_audio_format_fails_the_call(account, emulators):
+    emulators.sockets.audio_format = "pcm_16000"
+    try:
+        call_id, number, _ = bridged_call(account, emulators)
+        call = finished(account, call_id)
+    finally:
+        emulators.sockets.audio_format = "ulaw_8000"
+    assert call["status"] == "failed" and call["failure_reason"] == "provider_error", call
+    assert "ulaw_8000" in call["error_message"]
+    assert emulators.twilio.line_for(number).ended_at

@@ -1,0 +1,88 @@
+"""Per-row validation of campaign uploads: each row stands alone, a bad row is reported with its
+reasons and never sinks the others."""
+
+import re
+from dataclasses import dataclass, field
+
+import phonenumbers
+from pydantic import ValidationError
+
+from ..schemas.campaigns import CampaignTaskRow
+from ..schemas.phone import validate_e164
+from . import dnc
+
+PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+REFUSED_TYPES = (phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.SHARED_COST)
+
+
+@dataclass
+class RowCheck:
+    accepted: list[tuple[int, dict]] = field(default_factory=list)  # (index, clean row)
+    rejected: list[dict] = field(default_factory=list)
+
+    def reject(self, index: int, to_number, reasons: dict[str, str]) -> None:
+        self.rejected.append(
+            {"index": index, "to_number": to_number, "reasons": list(reasons), "details": dict(reasons)}
+        )
+
+
+def agent_variables(agent) -> set[str]:
+    """The {{variables}} the agent's prompts use, which each row's context_data must provide."""
+    text = " ".join(filter(None, (agent.starting_message, agent.system_prompt)))
+    return set(PLACEHOLDER.findall(text))
+
+
+def destination_refusal(number: str) -> str | None:
+    kind = phonenumbers.number_type(phonenumbers.parse(number))
+    if kind in REFUSED_TYPES:
+        return "premium-rate and shared-cost numbers are not called"
+    return None
+
+
+def check_rows(org_id: str, agent, rows: list, *, existing_numbers: set[str], offset: int = 0) -> RowCheck:
+    result = RowCheck()
+    needed = agent_variables(agent)
+    parsed: list[tuple[int, CampaignTaskRow | None, dict[str, str], object]] = []
+    for index, raw in enumerate(rows, start=offset):
+        reasons: dict[str, str] = {}
+        to_number = raw.get("to_number") if isinstance(raw, dict) else None
+        row = None
+        if not isinstance(raw, dict):
+            reasons["invalid_row"] = "must be an object"
+        else:
+            try:
+                row = CampaignTaskRow.model_validate(raw)
+            except ValidationError as exc:
+                reasons["invalid_row"] = "; ".join(
+                    f"{'.'.join(map(str, err['loc'])) or 'row'}: {err['msg'].removeprefix('Value error, ')}"
+                    for err in exc.errors(include_url=False)
+                )
+        if row is not None:
+            try:
+                row.to_number = validate_e164(row.to_number)
+            except ValueError as exc:
+                reasons["invalid_number"] = f"to_number {exc}"
+            else:
+                refusal = destination_refusal(row.to_number)
+                if refusal:
+                    reasons["not_allowed"] = refusal
+            missing = sorted(needed - set(row.context_data))
+            if missing:
+                reasons["missing_variables"] = "context_data lacks " + ", ".join(missing)
+        parsed.append((index, row, reasons, to_number))
+    numbers = [row.to_number for _, row, reasons, _ in parsed if row is not None and "invalid_number" not in reasons]
+    listed = dnc.listed_numbers(org_id, numbers)
+    seen = set(existing_numbers)
+    for index, row, reasons, to_number in parsed:
+        if row is not None and "invalid_number" not in reasons:
+            if row.to_number in listed:
+                reasons["do_not_call"] = "the number is on the do-not-call list"
+            if row.to_number in seen:
+                reasons["duplicate_number"] = "the number is already in this campaign"
+            elif not reasons:
+                seen.add(row.to_number)
+        if reasons:
+            result.reject(index, to_number, reasons)
+        else:
+            result.accepted.append((index, row.model_dump(mode="python")))
+    return result

@@ -1,0 +1,130 @@
+"""Sweeps: find every kind of stranded work from the rows themselves and dispatch it again.
+
+Each one is idempotent (the jobs they queue claim their work, so a duplicate changes nothing) and
+leaves alone what is younger than REDISPATCH_AFTER_SECONDS, which its first dispatch is still
+expected to do:
+- active calls that stopped getting updates, or were never placed, are closed (`failed`);
+- calls never picked up by a worker are placed (if still young enough to place at all);
+- terminal calls without `finalized_at` are finalized;
+- recordings still `pending` are fetched again;
+- webhook deliveries due but not attempted are sent again, with the same X-Webhook-Id;
+- agent syncs left `pending`, or failed long enough ago, are queued again.
+"""
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..extensions import db
+from ..models import ACTIVE_CALL_STATUSES, TERMINAL_CALL_STATUSES, Call, WebhookDelivery, utcnow
+from ..outbox import enqueue_after_commit
+from ..queues import job
+from . import agent_sync, engine, recordings, webhooks
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=current_app.config["REDISPATCH_AFTER_SECONDS"])
+
+
+@job(queue="default", every="SWEEP_INTERVAL_SECONDS")
+def sweep() -> dict:
+    done = {
+        "closed": close_stale_calls(),
+        "placed": redispatch_unplaced(),
+        "finalized": redispatch_finalize(),
+        "recordings": redispatch_recordings(),
+        "deliveries": redispatch_deliveries(),
+        "agents": agent_sync.redispatch_pending(_grace()) + agent_sync.retry_failed(),
+    }
+    if any(done.values()):
+        log.info("sweep: %s", done)
+    return done
+
+
+def close_stale_calls() -> int:
+    """Bring calls that stopped getting updates to a terminal state: nothing stays in progress."""
+    config = current_app.config
+    now = utcnow()
+    stale_before = now - timedelta(seconds=config["CALL_STALE_SECONDS"])
+    unplaced_before = now - timedelta(seconds=config["CALL_PLACE_TIMEOUT_SECONDS"])
+    stale = db.session.execute(
+        sa.select(Call).where(
+            Call.status.in_(ACTIVE_CALL_STATUSES),
+            sa.or_(
+                Call.last_event_at < stale_before,
+                sa.and_(Call.provider_call_id.is_(None), Call.created_at < unplaced_before),
+            ),
+        ).limit(BATCH)
+    ).scalars().all()  # fmt: skip
+    for call in stale:
+        ours = call.provider == config["TELEPHONY_PROVIDER"]  # another provider's call can't be polled
+        if call.provider_call_id and ours and engine.sync_call(call) and not call.is_active:
+            continue
+        if call.is_active:
+            if call.provider_call_id:
+                engine.fail_call(call, "timeout", "No progress from the provider; the call was closed by the sweep")
+            else:
+                engine.fail_call(call, "provider_error", "The call was never placed (worker stopped?)")
+    return len(stale)
+
+
+def redispatch_unplaced() -> int:
+    """Calls whose placement job was lost before any worker claimed it (Redis down at execute)."""
+    ids = db.session.execute(
+        sa.select(Call.id).where(
+            Call.status == "initiated", Call.placing_started_at.is_(None), Call.provider_call_id.is_(None),
+            Call.created_at <= utcnow() - _grace(),
+        ).limit(BATCH)
+    ).scalars().all()  # fmt: skip
+    return _dispatch(engine.start_call, ids)
+
+
+def redispatch_finalize() -> int:
+    ids = db.session.execute(
+        sa.select(Call.id).where(
+            Call.finalized_at.is_(None), Call.status.in_(TERMINAL_CALL_STATUSES), Call.ended_at <= utcnow() - _grace()
+        ).limit(BATCH)
+    ).scalars().all()  # fmt: skip
+    return _dispatch(engine.finalize_call, ids)
+
+
+def redispatch_recordings() -> int:
+    ids = db.session.execute(
+        sa.select(Call.id).where(Call.recording_status == "pending", Call.finalized_at <= utcnow() - _grace())
+        .limit(BATCH)
+    ).scalars().all()  # fmt: skip
+    return _dispatch(recordings.store_recording, ids)
+
+
+def redispatch_deliveries() -> int:
+    """Deliveries due for longer than the grace with no attempt recorded since (a worker killed
+    mid-POST, a lost job). Their due time moves to now, so each is re-sent once per grace period."""
+    cutoff = utcnow() - _grace()
+    due = db.session.execute(
+        sa.select(WebhookDelivery).where(
+            WebhookDelivery.status.in_(("pending", "retrying")),
+            sa.or_(
+                WebhookDelivery.next_attempt_at <= cutoff,
+                sa.and_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.created_at <= cutoff),
+            ),
+        ).limit(BATCH)
+    ).scalars().all()  # fmt: skip
+    now = utcnow()
+    for delivery in due:
+        delivery.next_attempt_at = now
+        enqueue_after_commit(webhooks.deliver, delivery.id)
+    db.session.commit()
+    return len(due)
+
+
+def _dispatch(func, ids) -> int:
+    for item in ids:
+        enqueue_after_commit(func, item)
+    db.session.commit()
+    return len(ids)

@@ -1,0 +1,69 @@
+"""Calling windows in the callee's own time: the zones come from the number (phonenumbers), and a
+number that maps to several zones may only be called while the window is open in all of them."""
+
+from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from phonenumbers import timezone as number_timezones
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+LOOKAHEAD_DAYS = 8  # a weekly window opens within a week, or never
+
+
+@lru_cache(maxsize=4096)
+def zones_for(number: str) -> tuple[ZoneInfo, ...]:
+    """The number's time zones; UTC when phonenumbers knows none."""
+    try:
+        names = number_timezones.time_zones_for_number(phonenumbers.parse(number))
+    except phonenumbers.NumberParseException:
+        names = ()
+    zones = []
+    for name in names:
+        try:
+            zones.append(ZoneInfo(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            continue  # "Etc/Unknown"
+    return tuple(zones) or (ZoneInfo("UTC"),)
+
+
+def _clock(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def open_in_zone(window: dict, zone: ZoneInfo, moment: datetime) -> bool:
+    local = moment.astimezone(zone)
+    if DAYS[local.weekday()] not in window["days"]:
+        return False
+    return _clock(window["start"]) <= local.time() < _clock(window["end"])
+
+
+def is_open(window: dict | None, number: str, moment: datetime) -> bool:
+    if not window:
+        return True
+    return all(open_in_zone(window, zone, moment) for zone in zones_for(number))
+
+
+def _openings(window: dict, zone: ZoneInfo, after: datetime) -> list[datetime]:
+    """Each moment the window opens in this zone over the look-ahead, in UTC."""
+    start = _clock(window["start"])
+    first_day = after.astimezone(zone).date() - timedelta(days=1)
+    openings = []
+    for offset in range(LOOKAHEAD_DAYS + 1):
+        day = first_day + timedelta(days=offset)
+        if DAYS[day.weekday()] in window["days"]:
+            openings.append(datetime.combine(day, start, tzinfo=zone).astimezone(UTC))
+    return openings
+
+
+def next_open(window: dict | None, number: str, now: datetime) -> datetime | None:
+    """`now` when the window is open for this number, else the next moment it opens in all of the
+    number's zones (an intersection of intervals starts where one of them starts); None if it never
+    does within a week (zones too far apart for this window)."""
+    if is_open(window, number, now):
+        return now
+    zones = zones_for(number)
+    candidates = sorted({opening for zone in zones for opening in _openings(window, zone, now) if opening > now})
+    return next((moment for moment in candidates if is_open(window, number, moment)), None)
