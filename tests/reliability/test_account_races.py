@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from tests.reliability.helpers import logged_in_client
 from tests.reliability.test_roles import join_as
-from tests.support import ScopedClient, _csrf_from
+from tests.support import ScopedClient, csrf_from
 
 ROUNDS = 6
 
@@ -87,7 +87,7 @@ def test_the_last_owner_can_neither_step_down_nor_be_removed(app, tenant):
     ):
         assert answer.status_code == 409 and "at least one owner" in answer.get_json()["error"]
     page = owner.get("/settings").get_data(as_text=True)
-    form = owner.post(f"/settings/members/{me}/role", data={"role": "member", "csrf_token": _csrf_from(page)})
+    form = owner.post(f"/settings/members/{me}/role", data={"role": "member", "csrf_token": csrf_from(page)})
     assert form.status_code == 409 and "at least one owner" in form.get_data(as_text=True)
 
 
@@ -97,7 +97,7 @@ def test_many_acceptances_of_one_invite_at_once_one_wins_the_rest_are_told_kindl
     invite = owner.post("/api/v1/users/invite", json={"email": email}, headers=csrf).get_json()["data"]
     token = invite["invite_url"].split("/invite/", 1)[1]
     browsers = [ScopedClient(app) for _ in range(5)]
-    forms = [_csrf_from(b.get(f"/invite/{token}").get_data(as_text=True)) for b in browsers]
+    forms = [csrf_from(b.get(f"/invite/{token}").get_data(as_text=True)) for b in browsers]
 
     def accept(browser, form_token):
         return lambda: browser.post(

@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.reliability.helpers import logged_in_client
-from tests.support import _csrf_from
+from tests.support import csrf_from
 
 COSTLY = [
     ("+19005550123", "premium-rate"),  # US 1-900
@@ -69,7 +69,7 @@ def test_destinations_outside_the_allowed_countries_are_refused_until_allowed(ap
     # Narrowed again: the pending task to London is refused at execute, nothing is dialled.
     page = browser.get("/settings").get_data(as_text=True)
     saved = browser.post(
-        "/settings/allowed-countries", data={"allowed_countries": "US, CA", "csrf_token": _csrf_from(page)}
+        "/settings/allowed-countries", data={"allowed_countries": "US, CA", "csrf_token": csrf_from(page)}
     )
     assert saved.status_code == 200 and "Calls may go to US, CA" in saved.get_data(as_text=True)
     executed = tenant.api.post(f"/tasks/{task.get_json()['data']['id']}/execute")
@@ -89,7 +89,7 @@ def test_only_owners_and_admins_change_the_allowed_countries(app, tenant, make_t
     page = member_browser.get("/settings").get_data(as_text=True)
     assert (
         member_browser.post(
-            "/settings/allowed-countries", data={"allowed_countries": "GB", "csrf_token": _csrf_from(page)}
+            "/settings/allowed-countries", data={"allowed_countries": "GB", "csrf_token": csrf_from(page)}
         ).status_code
         == 403
     )

@@ -8,7 +8,7 @@ import uuid
 import sqlalchemy as sa
 
 from tests.reliability.helpers import logged_in_client
-from tests.support import ScopedClient, Tenant, _csrf_from
+from tests.support import ScopedClient, Tenant, csrf_from
 
 
 def _limit(app) -> int:
@@ -16,7 +16,7 @@ def _limit(app) -> int:
 
 
 def _login(client: ScopedClient, email: str, password: str, headers: dict | None = None):
-    token = _csrf_from(client.get("/login").get_data(as_text=True))
+    token = csrf_from(client.get("/login").get_data(as_text=True))
     return client.post(
         "/login", data={"email": email, "password": password, "csrf_token": token}, headers=headers or {}
     )
@@ -68,7 +68,7 @@ def _accept(client: ScopedClient, token: str, password: str):
     assert page.status_code == 200
     return client.post(
         f"/invite/{token}",
-        data={"name": "X", "password": password, "csrf_token": _csrf_from(page.get_data(as_text=True))},
+        data={"name": "X", "password": password, "csrf_token": csrf_from(page.get_data(as_text=True))},
     )
 
 
@@ -113,14 +113,14 @@ def test_changing_a_password_checks_the_current_one_under_the_same_throttle(app,
             data={
                 "current_password": "guess-password",
                 "new_password": "new-password-123",
-                "csrf_token": _csrf_from(page),
+                "csrf_token": csrf_from(page),
             },
         )
         assert answer.status_code == 400
     page = browser.get("/settings").get_data(as_text=True)
     refused = browser.post(
         "/settings/password",
-        data={"current_password": tenant.password, "new_password": "new-password-123", "csrf_token": _csrf_from(page)},
+        data={"current_password": tenant.password, "new_password": "new-password-123", "csrf_token": csrf_from(page)},
     )
     assert refused.status_code == 429
     assert _login(ScopedClient(app), tenant.email, tenant.password).status_code == 429  # same account budget

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.reliability.helpers import logged_in_client
-from tests.support import ScopedClient, Tenant, _csrf_from
+from tests.support import ScopedClient, Tenant, csrf_from
 
 
 def accept(app, invite_url: str, password: str = "joiner-password-1") -> tuple[ScopedClient, dict]:
@@ -16,7 +16,7 @@ def accept(app, invite_url: str, password: str = "joiner-password-1") -> tuple[S
     token = invite_url.split("/invite/", 1)[1]
     page = browser.get(f"/invite/{token}").get_data(as_text=True)
     joined = browser.post(
-        f"/invite/{token}", data={"name": "Joiner", "password": password, "csrf_token": _csrf_from(page)}
+        f"/invite/{token}", data={"name": "Joiner", "password": password, "csrf_token": csrf_from(page)}
     )
     assert joined.status_code == 302, joined.get_data(as_text=True)[:500]
     return browser, {"X-CSRFToken": browser.get("/api/v1/session").get_json()["data"]["csrf_token"]}
@@ -32,7 +32,7 @@ def join_as(app, tenant: Tenant, role: str) -> tuple[ScopedClient, dict]:
 
 
 def _form(browser: ScopedClient, path: str, **data):
-    token = _csrf_from(browser.get("/settings").get_data(as_text=True))
+    token = csrf_from(browser.get("/settings").get_data(as_text=True))
     return browser.post(path, data={**data, "csrf_token": token})
 
 
@@ -118,7 +118,7 @@ def test_invites_can_be_revoked_in_settings_and_through_the_session_api(app, db,
     assert owner.delete(f"/api/v1/users/invites/{first['id']}", headers=csrf).status_code == 404  # already revoked
     page = owner.get("/settings").get_data(as_text=True)
     assert "Revoke" in page and "second@example.com" in page and "first@example.com" not in page
-    answer = owner.post(f"/settings/invites/{second['id']}/revoke", data={"csrf_token": _csrf_from(page)})
+    answer = owner.post(f"/settings/invites/{second['id']}/revoke", data={"csrf_token": csrf_from(page)})
     assert answer.status_code == 200 and "revoked" in answer.get_data(as_text=True)
     assert owner.get("/api/v1/users/invites").get_json()["data"] == []
     for invite in (first, second):

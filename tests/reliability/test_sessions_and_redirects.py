@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from tests.reliability.helpers import logged_in_client
-from tests.support import ScopedClient, Tenant, _csrf_from
+from tests.support import ScopedClient, Tenant, csrf_from
 
 
 def _copy_of(app, browser: ScopedClient) -> ScopedClient:
@@ -26,7 +26,7 @@ def test_a_copied_session_cookie_stops_working_after_logout(app, tenant):
     copy = _copy_of(app, browser)
     assert _is_logged_in(copy)
     page = browser.get("/settings").get_data(as_text=True)
-    assert browser.post("/logout", data={"csrf_token": _csrf_from(page)}).status_code == 302
+    assert browser.post("/logout", data={"csrf_token": csrf_from(page)}).status_code == 302
     assert not _is_logged_in(browser) and not _is_logged_in(copy)
     dashboard = copy.get("/agents")
     assert dashboard.status_code == 302 and "/login" in dashboard.headers["Location"]
@@ -39,7 +39,7 @@ def test_log_out_of_all_devices_from_settings_and_the_api(app, tenant):
     phone, phone_csrf = logged_in_client(app, tenant)
     page = laptop.get("/settings").get_data(as_text=True)
     assert "Log out of all devices" in page
-    answer = laptop.post("/settings/logout-everywhere", data={"csrf_token": _csrf_from(page)})
+    answer = laptop.post("/settings/logout-everywhere", data={"csrf_token": csrf_from(page)})
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/login")
     assert not _is_logged_in(laptop) and not _is_logged_in(phone)
 
@@ -59,7 +59,7 @@ def test_a_password_change_ends_the_other_sessions_and_keeps_this_one(app, tenan
         data={
             "current_password": tenant.password,
             "new_password": "a-brand-new-password",
-            "csrf_token": _csrf_from(page),
+            "csrf_token": csrf_from(page),
         },
     )
     assert changed.status_code == 200 and "Password changed" in changed.get_data(as_text=True)
@@ -76,7 +76,7 @@ def test_removal_from_the_organization_ends_the_members_sessions(app, tenant):
     token = invite["invite_url"].split("/invite/", 1)[1]
     page = joiner.get(f"/invite/{token}").get_data(as_text=True)
     assert (
-        joiner.post(f"/invite/{token}", data={"password": member.password, "csrf_token": _csrf_from(page)}).status_code
+        joiner.post(f"/invite/{token}", data={"password": member.password, "csrf_token": csrf_from(page)}).status_code
         == 302
     )
     assert joiner.get("/api/v1/organizations/current").get_json()["data"]["id"] == tenant.org_id
@@ -111,7 +111,7 @@ HOSTILE_NEXT = [
 @pytest.mark.parametrize("target", HOSTILE_NEXT)
 def test_login_never_redirects_off_site(app, tenant, target):
     client = ScopedClient(app)
-    token = _csrf_from(client.get("/login").get_data(as_text=True))
+    token = csrf_from(client.get("/login").get_data(as_text=True))
     answer = client.post(
         "/login",
         query_string={"next": target},
@@ -124,7 +124,7 @@ def test_login_never_redirects_off_site(app, tenant, target):
 
 def test_login_follows_same_site_paths(app, tenant):
     client = ScopedClient(app)
-    token = _csrf_from(client.get("/login").get_data(as_text=True))
+    token = csrf_from(client.get("/login").get_data(as_text=True))
     target = f"/tasks?status=pending&page=2#row-{uuid.uuid4().hex[:4]}"
     answer = client.post(
         "/login",
