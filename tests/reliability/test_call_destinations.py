@@ -95,3 +95,15 @@ def test_only_owners_and_admins_change_the_allowed_countries(app, tenant, make_t
     )
     owner, _ = logged_in_client(app, tenant)
     assert owner.get(url).get_json()["data"]["allowed_countries"] == ["US", "CA"]
+
+
+def test_campaign_rows_to_costly_numbers_or_other_countries_are_rejected(tenant):
+    agent = tenant.agent()
+    rows = [{"to_number": "+14155550123"}, {"to_number": "+442071234567"}, {"to_number": "+19005550123"}]
+    answer = tenant.api.post("/campaigns", json={"name": "Abroad", "agent_id": agent["id"], "tasks": rows})
+    assert answer.status_code == 201, answer.get_json()
+    data = answer.get_json()["data"]
+    assert data["accepted"] == 1
+    rejected = {row["index"]: row for row in data["rejected"]}
+    assert rejected[1]["reasons"] == ["not_allowed"] and "not allowed" in rejected[1]["details"]["not_allowed"]
+    assert rejected[2]["reasons"] == ["not_allowed"] and "cost the caller" in rejected[2]["details"]["not_allowed"]

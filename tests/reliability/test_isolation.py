@@ -44,6 +44,9 @@ def victim(app, worker):
         "org_id": tenant.org_id,
         "user_id": tenant.owner.id,
         "invite_id": orgs.invite(tenant.org_id, "invitee@example.com", "member", tenant.owner.id)[0].id,
+        "campaign_id": tenant.api.post("/campaigns", json={"name": "Victim's", "agent_id": agent["id"]}).get_json()[
+            "data"
+        ]["id"],
     }
     return tenant
 
@@ -92,7 +95,7 @@ def test_lists_and_filters_never_show_another_organizations_rows(victim, tenant)
 def test_session_endpoints_refuse_api_keys_and_api_endpoints_refuse_a_bare_session(app, tenant):
     session_client, csrf = logged_in_client(app, tenant)
     ids = {"agent_id": "x", "task_id": "x", "call_id": "x", "key_id": "x", "org_id": tenant.org_id,
-           "user_id": "x", "invite_id": "x"}  # fmt: skip
+           "user_id": "x", "invite_id": "x", "campaign_id": "x"}  # fmt: skip
     kinds = set()
     for method, template, auth in operations(app):
         path = "/api/v1" + template.format(**{n: ids[n] for n in re.findall(r"{(\w+)}", template)})

@@ -24,6 +24,24 @@ TEST_RANGE = "+1500555"
 
 
 def validate_e164(value: str) -> str:
+    """A dialable E.164 number that costs the caller nothing special (ValueError saying why not)."""
+    formatted = validate_format(value)
+    refusal = costly_type_refusal(formatted)
+    if refusal:
+        raise ValueError(refusal)
+    return formatted
+
+
+def costly_type_refusal(number: str) -> str | None:
+    """Why a valid E.164 number is refused as a destination (its type costs the caller), or None."""
+    kind = phonenumbers.number_type(phonenumbers.parse(number))
+    if kind in COSTLY_TYPES and not number.startswith(TEST_RANGE):
+        return f"is {COSTLY_TYPES[kind]}: calls to numbers that cost the caller are refused"
+    return None
+
+
+def validate_format(value: str) -> str:
+    """A valid, assigned E.164 number in canonical form, whatever its type."""
     value = value.strip()
     if not E164.match(value):
         raise ValueError("must be in E.164 format: + then country code and number, digits only")
@@ -35,15 +53,18 @@ def validate_e164(value: str) -> str:
         raise ValueError("has the wrong number of digits for its country code")
     if not phonenumbers.is_valid_number(parsed):
         raise ValueError("is not an assigned number range in its country (not dialable)")
-    formatted = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    kind = phonenumbers.number_type(parsed)
-    if kind in COSTLY_TYPES and not formatted.startswith(TEST_RANGE):
-        raise ValueError(f"is {COSTLY_TYPES[kind]}: calls to numbers that cost the caller are refused")
-    return formatted
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 PhoneNumber = Annotated[
     str,
     AfterValidator(validate_e164),
+    WithJsonSchema({"type": "string", "pattern": E164.pattern, "examples": ["+14155550123"]}),
+]
+
+# Any valid number, whatever its type (e.g. for the do-not-call list, which may list premium numbers).
+ValidNumber = Annotated[
+    str,
+    AfterValidator(validate_format),
     WithJsonSchema({"type": "string", "pattern": E164.pattern, "examples": ["+14155550123"]}),
 ]

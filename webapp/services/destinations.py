@@ -68,14 +68,20 @@ def country_of(number: str) -> str | None:
         return None
 
 
+def country_refusal(org_id: str, number: str) -> str | None:
+    """Why `number` may not be called by this organization (its country), or None."""
+    allowed = allowed_countries(db.session.get(Organization, org_id))
+    country = country_of(number)
+    if country in allowed:
+        return None
+    return (
+        f"calls to {country or 'this country'} are not allowed for this organization "
+        f"(allowed: {', '.join(allowed)}); owners and admins can change this in Settings"
+    )
+
+
 def check_destination(org_id: str, number: str, *, field: str = "to_number", error: type[AppError] = Invalid) -> None:
     """Invalid (400 naming the field) unless `number` is in one of the organization's countries."""
-    org = db.session.get(Organization, org_id)
-    allowed = allowed_countries(org)
-    country = country_of(number)
-    if country not in allowed:
-        raise error(
-            "Destination country not allowed",
-            {field: f"calls to {country or 'this country'} are not allowed for this organization "
-                    f"(allowed: {', '.join(allowed)}); owners and admins can change this in Settings"},
-        )  # fmt: skip
+    refusal = country_refusal(org_id, number)
+    if refusal:
+        raise error("Destination country not allowed", {field: refusal})
