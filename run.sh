@@ -29,10 +29,14 @@ alive() {
   for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done
   return 1
 }
-wait_gone() {  # wait_gone SECONDS PID...: wait (without forking) until the processes have exited
-  local deadline=$(( ${EPOCHREALTIME/./} / 1000 + $1 * 1000 )); shift
-  while alive "$@" && [ $(( ${EPOCHREALTIME/./} / 1000 )) -lt "$deadline" ]; do
-    read -r -t 0.05 <> <(:) || true
+wait_gone() {  # wait_gone SECONDS PID...: wait until the processes have exited, at most about SECONDS
+  local deadline=$((SECONDS + $1)); shift
+  while alive "$@" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+}
+descendants() {  # every process below the given ones
+  local pid child
+  for pid in "$@"; do
+    for child in $(pgrep -P "$pid" 2>/dev/null); do echo "$child"; descendants "$child"; done
   done
 }
 stop() {
@@ -41,9 +45,11 @@ stop() {
   trap '' INT TERM
   echo
   step "Stopping"
+  local family
+  family=("${pids[@]}" $(descendants "${pids[@]}"))
   kill -TERM "${pids[@]}" 2>/dev/null || true
-  wait_gone 3 "${pids[@]}"
-  kill -KILL "${pids[@]}" 2>/dev/null || true
+  wait_gone 2 "${family[@]}"
+  kill -KILL "${family[@]}" 2>/dev/null || true  # whatever did not stop by itself, children included
   wait 2>/dev/null || true
   redis_pid_file="${INSTANCE_PATH:-instance}/redis.pid"
   if [ -z "${REDIS_URL:-}" ] && [ -f "$redis_pid_file" ]; then  # the embedded Redis the processes started

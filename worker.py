@@ -20,6 +20,7 @@ from rq.exceptions import StopRequested
 
 import webapp.jobs  # noqa: F401 - registers every job, the periodic ones included
 from webapp import create_app
+from webapp.config import ConfigError, load_settings
 from webapp.extensions import db
 from webapp.queues import (
     QUEUE_NAMES,
@@ -105,6 +106,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, default=1, help="worker processes to run (default 1)")
     args = parser.parse_args()
+    try:
+        load_settings()  # a bad variable stops the worker here, named, before any process starts
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
     if args.processes <= 1:
         run_worker()
         return

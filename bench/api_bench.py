@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from . import seed, wrk
 from .cpu import CpuMeter
 from .env import BenchEnv, gunicorn
+from .load import LoadWatch
 
 CALLS_PER_TASK = 5
 OTHER_ORGS = 4
@@ -32,17 +33,21 @@ def _grow(env: BenchEnv, org: seed.SeededOrg, others: list[seed.SeededOrg], call
         seed.vacuum_analyze(conn)
 
 
-def _measure(url: str, api_key: str | None, seconds: float, server_pid: int, connections: int = CONNECTIONS) -> dict:
-    """wrk figures, plus the CPU each process group spent per request (server, PostgreSQL, Redis, wrk)."""
+def _measure(env: BenchEnv, url: str, api_key: str | None, seconds: float, server_pid: int,
+             connections: int = CONNECTIONS) -> dict:  # fmt: skip
+    """wrk figures, the CPU each process group spent per request (server, PostgreSQL, Redis, wrk),
+    and the machine's load meanwhile (a starved baseline or run is not judged)."""
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     response = requests.get(url, headers=headers, timeout=10)
     response.raise_for_status()
     if seconds >= 5:
         wrk.run(url, connections=connections, seconds=2, headers=headers)  # warm-up, not recorded
     meter = CpuMeter(server_pid)
+    load = LoadWatch(env.database_url, env.redis_url).start()
     meter.start()
     result = wrk.run(url, connections=connections, seconds=seconds, headers=headers)
     cpu = meter.stop()
+    result["machine_load"] = load.stop()
     if result["errors"]["status"] or result["errors"]["timeout"]:
         raise RuntimeError(f"wrk saw errors on {url}: {result['errors']}")
     result["cpu_ms_per_request"] = {name: round(spent * 1000 / result["requests"], 3) for name, spent in cpu.items()}
@@ -102,10 +107,10 @@ def run(env: BenchEnv, *, smoke: bool) -> list[tuple[str, dict]]:
             seeded_in = round(time.monotonic() - started, 1)
             growth[size] = {
                 "seeded_in_seconds": seeded_in,
-                "list": _measure(base + list_path, org.api_key, seconds, server.pid),
-                "filtered": _measure(base + filtered_path, org.api_key, seconds, server.pid),
+                "list": _measure(env, base + list_path, org.api_key, seconds, server.pid),
+                "filtered": _measure(env, base + filtered_path, org.api_key, seconds, server.pid),
             }
-        one_connection = _measure(base + list_path, org.api_key, seconds / 2, server.pid, connections=1)
+        one_connection = _measure(env, base + list_path, org.api_key, seconds / 2, server.pid, connections=1)
         payload = requests.get(base + list_path, headers={"Authorization": f"Bearer {org.api_key}"}, timeout=10)
     finally:
         server.stop()
@@ -115,7 +120,7 @@ def run(env: BenchEnv, *, smoke: bool) -> list[tuple[str, dict]]:
         env, "bench.bare_app:app", "gunicorn-bare", {"BENCH_BARE_PAYLOAD": str(payload_file)}
     )
     try:
-        bare = _measure(bare_base + "/api/v1/calls", None, seconds, bare_server.pid)
+        bare = _measure(env, bare_base + "/api/v1/calls", None, seconds, bare_server.pid)
     finally:
         bare_server.stop()
     return [

@@ -9,10 +9,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import api_bench, engine_bench, fanout_bench, webhook_bench, wrk
+from . import api_bench, bridge_bench, campaign_bench, engine_bench, fanout_bench, webhook_bench, wrk
 from .env import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, BenchEnv, machine
+from .load import LoadWatch, judge
 
-BENCHMARKS = {"api": api_bench, "engine": engine_bench, "fanout": fanout_bench, "webhooks": webhook_bench}
+BENCHMARKS = {"api": api_bench, "engine": engine_bench, "fanout": fanout_bench, "webhooks": webhook_bench,
+              "bridge": bridge_bench, "campaign": campaign_bench}  # fmt: skip
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -46,10 +48,16 @@ def main(argv=None) -> int:
         for name in selected:
             started = time.monotonic()
             print(f"== {name}", flush=True)
-            for result_name, result in BENCHMARKS[name].run(env, smoke=args.smoke):
+            watch = LoadWatch(env.database_url, env.redis_url).start()
+            results = BENCHMARKS[name].run(env, smoke=args.smoke)
+            run_load = watch.stop()
+            for result_name, result in results:
+                judge(result, run_load)
                 result.update(about, taken_at=datetime.now(UTC).isoformat(timespec="seconds"))
                 (results_dir / f"{result_name}.json").write_text(json.dumps(result, indent=2) + "\n")
                 print(f"   {result_name}: met {result['met']}  ->  {results_dir / (result_name + '.json')}")
+                if "starved" in result:
+                    print(f"   {result_name}: {result['starved']}")
             print(f"   ({time.monotonic() - started:.0f} s)", flush=True)
     finally:
         env.drop()

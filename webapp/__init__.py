@@ -1,20 +1,20 @@
 """Application factory: wiring only (no migrations, no network, no prompts)."""
 
 import logging
-import os
 from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, g, request
 
-from .config import DEFAULT_INSTANCE, Config, config_from_env
+from .config import DEFAULT_INSTANCE, Config, load_settings
 from .extensions import csrf, db, limiter, login_manager, migrate, sock
 
 
 def create_app(config: Config | dict | None = None, instance_path: Path | None = None) -> Flask:
-    instance = Path(instance_path or os.environ.get("INSTANCE_PATH") or DEFAULT_INSTANCE)
+    settings = load_settings()  # ConfigError, naming each bad variable, stops start-up here
+    instance = Path(instance_path or settings.INSTANCE_PATH or DEFAULT_INSTANCE)
     app = Flask(__name__, instance_path=str(instance), instance_relative_config=False)
-    base = config_from_env(instance)
+    base = Config(instance, settings)
     app.config.from_object(base)
     if isinstance(config, dict):
         app.config.update(config)

@@ -32,6 +32,18 @@ def publish(connection: redis.Redis, namespace: str, call_id: str, payload: dict
         log.warning("could not publish event for call %s: %s", call_id, exc)
 
 
+INBOX_LIMIT = 1000  # messages a watcher may fall behind before it is dropped
+
+
+class Inbox(queue.Queue):
+    """One watcher's messages, bounded: a reader that falls INBOX_LIMIT messages behind is dropped
+    (no longer fed, `overflowed` set) instead of buffering without end; its socket then closes."""
+
+    def __init__(self, limit: int = INBOX_LIMIT):
+        super().__init__(maxsize=limit)
+        self.overflowed = threading.Event()
+
+
 class Fanout:
     """Per-process registry of socket queues by call id, fed by one Redis subscriber thread."""
 
@@ -44,9 +56,9 @@ class Fanout:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
 
-    def watch(self, call_id: str) -> queue.Queue:
+    def watch(self, call_id: str) -> Inbox:
         self._ensure_listener()
-        inbox: queue.Queue = queue.Queue()
+        inbox = Inbox()
         with self._lock:
             self._watchers.setdefault(call_id, set()).add(inbox)
         return inbox
@@ -97,7 +109,12 @@ class Fanout:
             watchers = list(self._watchers.get(event["call_id"], ()))
             all_watchers = list(self._all_watchers)
         for inbox in watchers:
-            inbox.put(event["message"])
+            try:
+                inbox.put_nowait(event["message"])
+            except queue.Full:
+                inbox.overflowed.set()
+                self.unwatch(event["call_id"], inbox)
+                log.warning("dropped a watcher of call %s: %s messages behind", event["call_id"], inbox.maxsize)
         for inbox in all_watchers:
             try:
                 inbox.put_nowait((event["call_id"], event["message"]))

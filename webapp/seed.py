@@ -1,10 +1,15 @@
-"""Demo data for `flask seed-demo`: idempotent, found again by name on every run."""
+"""Demo data for `flask seed-demo`: idempotent, found again by name on every run, written through
+the same services as the API and the dashboard (so the same rules and validation apply)."""
 
 import sqlalchemy as sa
 
 from .extensions import db
 from .models import Agent, Task
+from .schemas.agents import AgentCreate
+from .schemas.tasks import TaskCreate
+from .services import agents as agent_service
 from .services import orgs
+from .services import tasks as task_service
 
 DEMO_ORG = "Demo Co"
 DEMO_EMAIL = "demo@example.com"
@@ -56,29 +61,20 @@ def seed_demo_data() -> list[str]:
     agents = {}
     for spec in DEMO_AGENTS:
         agent = db.session.execute(
-            sa.select(Agent).where(Agent.organization_id == org_id, Agent.name == spec["name"])
+            sa.select(Agent).where(
+                Agent.organization_id == org_id, Agent.name == spec["name"], Agent.deleted_at.is_(None)
+            )
         ).scalar_one_or_none()
         if agent is None:
-            agent = Agent(organization_id=org_id, **spec)
-            db.session.add(agent)
+            agent = agent_service.create_agent(org_id, AgentCreate(**spec))
             lines.append(f"Created agent {spec['name']}")
-        agents[spec["name"]] = agent
-    db.session.flush()
+        agents[spec["name"]] = agent.id
     for agent_name, task_name, number, context in DEMO_TASKS:
         exists = db.session.execute(
             sa.select(Task.id).where(Task.organization_id == org_id, Task.name == task_name)
         ).first()
         if exists is None:
-            db.session.add(
-                Task(
-                    organization_id=org_id,
-                    agent_id=agents[agent_name].id,
-                    name=task_name,
-                    to_number=number,
-                    context_data=context,
-                    status="pending",
-                )  # fmt: skip
-            )
+            task_service.create_task(org_id, TaskCreate(agent_id=agents[agent_name], name=task_name, to_number=number,
+                                                        context_data=context))  # fmt: skip
             lines.append(f"Created task {task_name} ({number})")
-    db.session.commit()
     return lines or ["Demo data already present; nothing to do"]

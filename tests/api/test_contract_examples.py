@@ -1,4 +1,4 @@
-"""The request examples of the API contract (spec/api-v1.md), sent as written, get the documented
+"""The request examples of the API contract (the published API documentation), sent as written, get the documented
 shapes back."""
 
 from tests.api.helpers import allow_countries, assert_error, assert_ok, assert_page

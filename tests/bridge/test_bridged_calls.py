@@ -228,3 +228,11 @@ def test_agent_with_the_wrong_audio_format_fails_the_call(account, emulators):
     assert call["status"] == "failed" and call["failure_reason"] == "provider_error", call
     assert "ulaw_8000" in call["error_message"]
     assert emulators.twilio.line_for(number).ended_at
+
+
+def test_busy_and_unanswered_calls_fail_from_twilios_status_callbacks(account, emulators):
+    busy_id, _, _ = bridged_call(account, emulators, callee="busy")
+    silent_id, _, _ = bridged_call(account, emulators, callee="no-answer")
+    busy, silent = finished(account, busy_id), finished(account, silent_id)
+    assert (busy["status"], busy["failure_reason"]) == ("failed", "busy"), busy
+    assert (silent["status"], silent["failure_reason"]) == ("failed", "no_answer"), silent

@@ -55,7 +55,7 @@ def test_execute_a_task_and_watch_the_live_transcript(realtime_browser, tenant):
     expect(page.locator("#call-status")).to_have_text("completed")
     call_id = page.url.rstrip("/").rsplit("/", 1)[-1]
     final = tenant.api.get(f"/calls/{call_id}").get_json()["data"]
-    assert final["end_reason"] == "ended_via_api"
+    assert final["end_reason"] == "dashboard"  # ended from here, not through the API
     streamed = [frame for frame in frames if frame["type"] == "transcript_update"][-1]["data"]["transcript"]
     assert final["transcript"][: len(streamed)] == streamed  # the final transcript goes on from what was streamed
     expect(page.locator("ol.transcript .turn")).to_have_count(len(final["transcript"]))

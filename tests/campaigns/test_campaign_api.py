@@ -181,3 +181,41 @@ def test_dnc_list(tenant, other_tenant):
     assert other_tenant.api.delete(f"/dnc/{entry['id']}").status_code == 404
     assert tenant.api.delete("/dnc/+12125550142").status_code == 200
     assert tenant.api.get("/dnc").get_json()["data"] == []
+
+
+def test_execute_beyond_the_org_cap_is_queued_not_refused(tenant, logged_in, client):
+    """The owner lowers the cap in Settings (PATCH /organizations/:id); a second execute then waits."""
+    response = client.patch(f"/api/v1/organizations/{tenant.org_id}", json={"max_concurrent_calls": 1},
+                            headers={"X-CSRFToken": logged_in})  # fmt: skip
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["data"]["max_concurrent_calls"] == 1
+    agent = tenant.agent()
+    first, second = (tenant.task(agent["id"], to_number=number) for number in ("+14155550101", "+14155550102"))
+    placed = tenant.api.post(f"/tasks/{first['id']}/execute").get_json()["data"]
+    assert placed["call_id"] and placed["message"] == "Call initiated"
+    queued = tenant.api.post(f"/tasks/{second['id']}/execute")
+    assert queued.status_code == 200
+    assert queued.get_json()["data"]["queued"] is True and queued.get_json()["data"]["call_id"] is None
+    task = tenant.api.get(f"/tasks/{second['id']}").get_json()["data"]
+    assert (task["status"], task["status_reason"]) == ("pending", "queued")
+    again = tenant.api.post(f"/tasks/{second['id']}/execute")
+    assert again.status_code == 409
+
+
+def test_single_tasks_respect_the_do_not_call_list(app, tenant):
+    from webapp.extensions import db
+    from webapp.models import DncEntry
+
+    agent = tenant.agent()
+    tenant.api.post("/dnc", json={"number": "+12125550171"})
+    refused = tenant.api.post("/tasks", json={"agent_id": agent["id"], "name": "X", "to_number": "+12125550171"})
+    assert refused.status_code == 400 and "to_number" in refused.get_json()["details"]
+    task = tenant.task(agent["id"], to_number="+12125550172")
+    moved = tenant.api.patch(f"/tasks/{task['id']}", json={"to_number": "+12125550171"})
+    assert moved.status_code == 400 and "to_number" in moved.get_json()["details"]
+    db.session.add(DncEntry(organization_id=tenant.org_id, number="+12125550172", source="import"))
+    db.session.commit()  # listed behind the API's back: caught at execute
+    response = tenant.api.post(f"/tasks/{task['id']}/execute")
+    assert response.status_code == 409
+    detail = tenant.api.get(f"/tasks/{task['id']}").get_json()["data"]
+    assert (detail["status"], detail["status_reason"], detail["attempts"]) == ("skipped", "do_not_call", [])

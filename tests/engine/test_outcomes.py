@@ -1,4 +1,4 @@
-"""Every test number of DESIGN.md, through the real worker and the simulated provider."""
+"""Every test number of docs/api.md, through the real worker and the simulated provider."""
 
 import pytest
 

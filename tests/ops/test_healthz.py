@@ -27,7 +27,9 @@ def test_healthz_waits_for_a_worker_and_names_what_is_missing(backend, start_wor
     assert "worker.py" in body["checks"]["worker"]["error"]
 
     worker = start_worker(extra_env={"REDIS_NAMESPACE": namespace})
-    healthy = wait_until(lambda: client.get("/healthz").status_code == 200, timeout=30, message="a healthy /healthz")
+    healthy = wait_until(
+        lambda: client.get("/healthz").status_code == 200, timeout=90, message="a healthy /healthz"
+    )  # a worker boots slowly on a loaded machine
     assert healthy
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok"
@@ -35,7 +37,7 @@ def test_healthz_waits_for_a_worker_and_names_what_is_missing(backend, start_wor
     assert body["checks"]["worker"]["last_heartbeat_seconds_ago"] < 60
 
     worker.stop()  # a stopped worker unregisters itself
-    wait_until(lambda: client.get("/healthz").status_code == 503, timeout=30, message="/healthz to notice the stop")
+    wait_until(lambda: client.get("/healthz").status_code == 503, timeout=90, message="/healthz to notice the stop")
 
 
 def test_healthz_needs_no_login(backend):

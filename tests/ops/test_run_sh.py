@@ -1,5 +1,6 @@
-"""./run.sh as a person runs it: progress lines, a ready banner only once /healthz answers, and
-Ctrl-C (SIGINT to the terminal's process group) stops everything it started within 5 s, quietly."""
+"""./run.sh as a person runs it: progress lines, a ready banner only once /healthz answers, the
+README's quick start run as written against it, and Ctrl-C (SIGINT to the terminal's process
+group) stopping everything it started within 5 s, quietly."""
 
 import os
 import signal
@@ -45,7 +46,8 @@ class RunScript:
         self.port = free_port()
         self.instance = tmp_path / "instance"
         env = {key: value for key, value in os.environ.items() if key not in SESSION_VARIABLES}
-        env.update(INSTANCE_PATH=str(self.instance), PORT=str(self.port), WORKERS="2")
+        env.update(INSTANCE_PATH=str(self.instance), PORT=str(self.port), WORKERS="2", SIMULATOR_TIME_SCALE="20")
+        self.env = env
         name, value = self.marker.split("=")
         env[name] = value
         self.lines: list[str] = []
@@ -85,7 +87,22 @@ def run_script(tmp_path):
     script.kill_all()
 
 
-def test_ctrl_c_stops_everything_run_sh_started(run_script):
+def quick_start_script() -> str:
+    """The README's quick start, as written, aimed at this run's port."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quick start with curl", 1)[1]
+    return section.split("```bash\n", 1)[1].split("```", 1)[0]
+
+
+def run_quick_start(run_script: RunScript, workdir: Path) -> subprocess.CompletedProcess:
+    script = quick_start_script().replace("127.0.0.1:8000", f"127.0.0.1:{run_script.port}")
+    script = script.replace("source .venv/bin/activate", f"source {ROOT}/.venv/bin/activate")
+    script = script.replace("flask --app wsgi", f"flask --app {ROOT}/wsgi.py")
+    return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=workdir, env=run_script.env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def test_run_sh_serves_the_readme_quick_start_and_stops_on_ctrl_c(run_script, tmp_path):
     wait_until(lambda: "is running at" in run_script.output() or run_script.process.poll() is not None,
                timeout=300, interval=0.2, message="run.sh's ready banner")  # fmt: skip
     output = run_script.output()
@@ -101,6 +118,13 @@ def test_ctrl_c_stops_everything_run_sh_started(run_script):
     assert any("redis-server" in command for command in commands), commands  # the embedded Redis
     assert sum("gunicorn" in command for command in commands) >= 3, commands  # master + 2 workers
     assert sum("worker.py" in command for command in commands) >= 3, commands  # parent + 2 workers
+
+    result = run_quick_start(run_script, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert '"summary":"Reached Jane Roe' in result.stdout.replace(": ", ":"), result.stdout  # the report
+    assert not result.stderr, result.stderr
+    recording = (tmp_path / "call.wav").read_bytes()
+    assert recording[:4] == b"RIFF" and recording[8:12] == b"WAVE", recording[:200]
     banner_lines = len(run_script.lines)
 
     run_script.ctrl_c()

@@ -62,6 +62,7 @@ def test_session_cookie_is_httponly_and_samesite_lax_and_secure_in_production(ap
 
     monkeypatch.delenv("SESSION_COOKIE_SECURE")
     monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("REDIS_URL", app.config["REDIS_URL"])  # production names its Redis (embedded runs too)
     production = config_from_env(backend["instance"])
     assert production.ENV_NAME == "production"
     cookie = session_cookie(create_app(production, instance_path=backend["instance"]), tenant)

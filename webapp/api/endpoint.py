@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import AppError, Invalid
 from ..identity import authenticate
+from . import idempotency
 from .errors import validation_error
 
 
@@ -133,6 +134,9 @@ def endpoint(summary: str, **options):
         def wrapper(*args, **kwargs):
             if spec.auth != "none":
                 kwargs["principal"] = authenticate(spec.auth, admin=spec.admin)
+                replay = idempotency.begin(kwargs["principal"].organization_id)
+                if replay is not None:
+                    return replay
             if spec.query is not None:
                 kwargs["query"] = parse_query(spec.query)
             if spec.body is not None:

@@ -19,6 +19,7 @@ ERROR_TEXT = {
     413: "Request body too large",
     415: "Unsupported media type (send Content-Type: application/json)",
     416: "Range not satisfiable",
+    422: "Idempotency-Key reused with a different request",
     429: "Too many requests",
     503: "Service unavailable (telephony provider or queue unreachable)",
 }
@@ -127,6 +128,29 @@ def _operation(spec: EndpointSpec, path_params: list[str], schemas: dict) -> dic
     return operation
 
 
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retry safely: the same key with the same body within 24 h returns the first answer again "
+    "(with Idempotent-Replayed: true); another body answers 422; while the first still runs, 409. Per organization.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "example": "4f9c2f7e-upload-2026-12-01",
+}
+
+
+def _idempotent(operation: dict) -> None:
+    operation["parameters"].append(IDEMPOTENCY_PARAMETER)
+    for code in (409, 422):
+        operation["responses"].setdefault(
+            str(code),
+            {
+                "description": ERROR_TEXT[code],
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
+            },
+        )
+
+
 def build_openapi(app) -> dict:
     paths: dict[str, dict] = {}
     models: set[type[BaseModel]] = set()
@@ -147,7 +171,10 @@ def build_openapi(app) -> dict:
     for rule, spec in routes:
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(spec, sorted(rule.arguments), schemas)
+            operation = _operation(spec, sorted(rule.arguments), schemas)
+            if method == "POST" and spec.auth != "none":
+                _idempotent(operation)
+            paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {"title": "Voice agents API", "version": "1.0.0"},

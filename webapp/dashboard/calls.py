@@ -80,7 +80,7 @@ def _hang_up(call_id: str, reason: str):
     """End or cancel; a refusal (the call already ended, the provider is unreachable) is shown on the page."""
     call = queries.get_call(org_id(), call_id)
     try:
-        call = call_service.hang_up(org_id(), call.id, reason)
+        call = call_service.hang_up(org_id(), call.id, reason, via="dashboard")
     except (Conflict, Unavailable) as exc:
         db.session.rollback()
         call = queries.get_call(org_id(), call_id)

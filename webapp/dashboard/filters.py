@@ -64,34 +64,3 @@ def errors_under(errors: dict, prefix: str) -> str:
 def nonempty(values: dict) -> dict:
     """Query arguments worth keeping in a link (filters that are set)."""
     return {key: value for key, value in values.items() if value}
-
-
-def _is_empty(value) -> bool:
-    if isinstance(value, dict):
-        return all(_is_empty(item) for item in value.values())
-    return value is None or value == "" or value == []
-
-
-def _as_line(value) -> str:
-    if isinstance(value, dict):
-        if value.get("question") and value.get("answer"):
-            return f"“{value['question']}” — “{value['answer']}”"
-        shown = {key: item for key, item in value.items() if not _is_empty(item) and not key.endswith("_seconds")}
-        return "; ".join(f"{label(key)}: {_as_line(item)}" for key, item in shown.items())
-    if isinstance(value, list):
-        return ", ".join(_as_line(item) for item in value if not _is_empty(item))
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
-@bp.app_template_filter("readable_data")
-def readable_data(data: dict | None) -> list[tuple[str, list[str]]]:
-    """A report's extracted data as (label, lines) for people: empty values left out, records one a line."""
-    rows = []
-    for key, value in (data or {}).items():
-        if _is_empty(value):
-            continue
-        items = value if isinstance(value, list) else [value]
-        rows.append((label(key), [_as_line(item) for item in items if not _is_empty(item)]))
-    return rows

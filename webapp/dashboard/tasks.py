@@ -122,7 +122,8 @@ def task_reset(task_id: str):
         task = call_service.reset_task(org_id(), task.id)
     except Conflict as exc:
         return _row_refusal(task, exc)
-    return done(f"Task “{task.name}” is pending again.", url_for("dashboard.tasks_index"),
+    back = url_for("dashboard.task_edit", task_id=task.id) if request.form.get("from") == "task" else None
+    return done(f"Task “{task.name}” is pending again.", back or url_for("dashboard.tasks_index"),
                 "dashboard/tasks/_row.html", task=task)  # fmt: skip
 
 

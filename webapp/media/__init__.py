@@ -15,7 +15,7 @@ from ..models import Call
 from ..services import engine
 from ..telephony.base import CallSnapshot
 from ..telephony.provider_webhooks import verify_twilio_signature
-from ..telephony.twilio.agent_socket import AgentSocket
+from ..telephony.twilio.agent_socket import AgentSocket, no_delay
 from ..telephony.twilio.bridge import Bridge
 from ..telephony.twilio.provider import HANG_UP_NOTICES, status_snapshot
 from ..urls import base_url, websocket_url
@@ -124,4 +124,5 @@ def twilio_stream(ws):
     """One Twilio media stream, bridged to the agent until either side ends."""
     app = current_app._get_current_object()
     db.session.remove()
+    no_delay(ws.sock)
     Bridge(ws, session.AppHooks(app), lambda url, on_message, on_close: AgentSocket(url, on_message, on_close)).run()

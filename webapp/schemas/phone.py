@@ -56,6 +56,25 @@ def validate_format(value: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+DEFAULT_REGION = "US"  # for numbers typed without a country code
+_TYPED_SEPARATORS = re.compile(r"[\s\-().\u00a0]+")
+
+
+def normalise_typed(value: str, region: str = DEFAULT_REGION) -> str:
+    """A number as a person types it (`+1 415 555 0199`, `(415) 555-0199`) in E.164, when
+    phonenumbers can read it; anything else is returned as typed, for the validator to explain."""
+    text = (value or "").strip()
+    if not text or E164.match(text):
+        return text
+    if not re.fullmatch(r"\+?[\d\s\-().\u00a0]+", text):
+        return text
+    try:
+        parsed = phonenumbers.parse(text, None if text.startswith("+") else region)
+    except phonenumbers.NumberParseException:
+        return _TYPED_SEPARATORS.sub("", text)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
 PhoneNumber = Annotated[
     str,
     AfterValidator(validate_e164),

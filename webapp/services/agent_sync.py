@@ -31,7 +31,7 @@ def mark_for_sync(agent: Agent) -> None:
 @job(queue="default")
 def sync_agent(agent_id: str) -> str:
     key = f"agent-sync:{agent_id}"
-    if not lease(key, current_app.config["PROVIDER_TIMEOUT_SECONDS"] * 3 + 10):
+    if not lease(key, current_app.config["PROVIDER_TIMEOUT_SECONDS"] + 5):
         return "being synced by another worker"
     try:
         agent = db.session.get(Agent, agent_id)

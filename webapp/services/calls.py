@@ -12,7 +12,7 @@ from ..models import Call, Task, utcnow
 from ..outbox import enqueue_after_commit
 from ..queues import redis_client
 from ..telephony.base import CallSnapshot, HangUpUnsupported, ProviderError
-from . import dispatch, engine, reports
+from . import dispatch, dnc, engine, reports
 from .call_queries import get_call
 from .destinations import check_destination
 from .provider_gateway import agent_spec, call_ref, provider
@@ -53,6 +53,10 @@ def execute_task(org_id: str, task_id: str) -> Call | None:
     _require_queue()
     _require_provider(task.agent)
     now = utcnow()
+    if dnc.is_listed(org_id, task.to_number):  # listed since the task was created
+        dnc.skip_pending_tasks(org_id, task.to_number)
+        db.session.commit()
+        raise Conflict("The number is on the do-not-call list; the task was skipped", {"status_reason": "do_not_call"})
     db.session.commit()  # the slot lock must be the first write of its transaction
     if dispatch.free_slots(org_id) <= 0:
         return _queue_task(task.id, now)
@@ -102,8 +106,9 @@ def _require_active(call: Call) -> None:
         raise Conflict(f"The call is already over ({call.status})", {"status": call.status})
 
 
-def hang_up(org_id: str, call_id: str, reason: str) -> Call:
-    """End (`ended_via_api`, completed) or cancel (`cancelled`, failed) an active call."""
+def hang_up(org_id: str, call_id: str, reason: str, via: str = "api") -> Call:
+    """End (`ended_via_api`, completed) or cancel (`cancelled`, failed) an active call. Ended from
+    the dashboard (`via="dashboard"`), the call's end_reason is `dashboard`."""
     call = get_call(org_id, call_id)
     _require_active(call)
     if call.provider_call_id:
@@ -126,6 +131,8 @@ def hang_up(org_id: str, call_id: str, reason: str) -> Call:
             snapshot = polled if polled.is_terminal else replace(snapshot, turns=polled.turns)
         except ProviderError:
             pass  # the local verdict stands; the final fetch will fill in the transcript
+    if via == "dashboard" and snapshot.end_reason == "ended_via_api":
+        snapshot = replace(snapshot, end_reason="dashboard")
     engine.apply_snapshot(call, snapshot)
     return call
 

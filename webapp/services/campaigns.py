@@ -47,6 +47,20 @@ def counters(campaign_ids: list[str]) -> dict[str, dict[str, int]]:
     return result
 
 
+def outcomes(campaign_id: str) -> list[tuple[str, int]]:
+    """How the campaign's finished tasks ended: completed, each failure reason, skipped reasons."""
+    rows = db.session.execute(
+        sa.select(Task.status, Task.status_reason, sa.func.count())
+        .where(Task.campaign_id == campaign_id, Task.status.in_(("completed", "failed", "skipped")))
+        .group_by(Task.status, Task.status_reason)
+    ).all()
+    counted: dict[str, int] = {}
+    for status, reason, count in rows:
+        name = "completed" if status == "completed" else (reason or status)
+        counted[name] = counted.get(name, 0) + count
+    return sorted(counted.items(), key=lambda item: -item[1])
+
+
 def with_counters(campaigns: list[Campaign]) -> list[Campaign]:
     counts = counters([campaign.id for campaign in campaigns])
     for campaign in campaigns:

@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+import limits
 import redis
 from flask import current_app
 
@@ -29,18 +30,10 @@ class Limit:
     seconds: int
 
 
-_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-
-
 def parse_limit(text: str) -> Limit:
-    """'10 per minute', '5/hour', '20 per 5 minutes'."""
-    amount, _, period = text.replace("/", " per ").partition(" per ")
-    parts = period.split()
-    multiplier = int(parts[0]) if len(parts) == 2 else 1
-    unit = parts[-1].rstrip("s")
-    if unit not in _UNITS:
-        raise ValueError(f"unknown time unit in {text!r}")
-    return Limit(int(amount), multiplier * _UNITS[unit])
+    """'10 per minute', '5/hour', '20 per 5 minutes' (the limits package's notation, like RATE_LIMIT)."""
+    item = limits.parse(text)
+    return Limit(item.amount, item.get_expiry())
 
 
 def _account_key(email: str) -> str:

@@ -84,7 +84,7 @@ def store_recording(call_id: str) -> str:
     if call is None or call.recording_status != "pending":
         return "nothing to do"
     key = f"recording:{call_id}"
-    if not lease(key, current_app.config["PROVIDER_TIMEOUT_SECONDS"] * 3 + 10):
+    if not lease(key, current_app.config["PROVIDER_TIMEOUT_SECONDS"] + 5):
         return "in progress elsewhere"
     try:
         try:

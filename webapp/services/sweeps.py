@@ -3,7 +3,7 @@
 Each one is idempotent (the jobs they queue claim their work, so a duplicate changes nothing) and
 leaves alone what is younger than REDISPATCH_AFTER_SECONDS, which its first dispatch is still
 expected to do:
-- active calls that stopped getting updates, or were never placed, are closed (`failed`);
+- active calls that stopped getting updates, or whose placement never finished, are closed (`failed`);
 - calls never picked up by a worker are placed (if still young enough to place at all);
 - terminal calls without `finalized_at` are finalized;
 - recordings still `pending` are fetched again;
@@ -52,13 +52,18 @@ def close_stale_calls() -> int:
     config = current_app.config
     now = utcnow()
     stale_before = now - timedelta(seconds=config["CALL_STALE_SECONDS"])
-    unplaced_before = now - timedelta(seconds=config["CALL_PLACE_TIMEOUT_SECONDS"])
+    # A claimed placement that never finished (its worker died while dialling: dialling again could
+    # ring twice) is closed after CALL_PLACE_TIMEOUT_SECONDS; one no worker ever claimed gets that
+    # long again after its re-dispatch (redispatch_unplaced) before it is given up.
+    place_timeout = timedelta(seconds=config["CALL_PLACE_TIMEOUT_SECONDS"])
     stale = db.session.execute(
         sa.select(Call).where(
             Call.status.in_(ACTIVE_CALL_STATUSES),
             sa.or_(
                 Call.last_event_at < stale_before,
-                sa.and_(Call.provider_call_id.is_(None), Call.created_at < unplaced_before),
+                sa.and_(Call.provider_call_id.is_(None), Call.placing_started_at < now - place_timeout),
+                sa.and_(Call.provider_call_id.is_(None), Call.placing_started_at.is_(None),
+                        Call.created_at < now - place_timeout - _grace()),
             ),
         ).limit(BATCH)
     ).scalars().all()  # fmt: skip

@@ -4,6 +4,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Task
 from ..schemas.tasks import NOT_NULLABLE_TASK_FIELDS, TaskCreate, TaskUpdate
+from . import dnc
 from .agents import get_agent
 from .destinations import check_destination
 from .scoping import apply_fields, get_owned, owned, page
@@ -33,10 +34,16 @@ def create_task(org_id: str, data: TaskCreate) -> Task:
     except NotFound:
         raise Invalid("Validation failed", {"agent_id": "no such agent in your organization"}) from None
     check_destination(org_id, fields["to_number"])
+    _refuse_listed(org_id, fields["to_number"])
     task = Task(organization_id=org_id, status="pending", **fields)
     db.session.add(task)
     db.session.commit()
     return task
+
+
+def _refuse_listed(org_id: str, number: str) -> None:
+    if dnc.is_listed(org_id, number):
+        raise Invalid("Validation failed", {"to_number": "is on the do-not-call list"})
 
 
 def update_task(org_id: str, task_id: str, data: TaskUpdate) -> Task:
@@ -52,6 +59,7 @@ def update_task(org_id: str, task_id: str, data: TaskUpdate) -> Task:
         raise Invalid("Validation failed", {name: "must not be null" for name in nulls})
     if fields.get("to_number"):
         check_destination(org_id, fields["to_number"])
+        _refuse_listed(org_id, fields["to_number"])
     apply_fields(task, fields)
     db.session.commit()
     return task

@@ -143,7 +143,7 @@ def _post(delivery: WebhookDelivery, secret: str) -> tuple[int | None, str | Non
 
 
 def lease_seconds() -> float:
-    return current_app.config["WEBHOOK_TIMEOUT_SECONDS"] + 10
+    return current_app.config["WEBHOOK_TIMEOUT_SECONDS"] + 5
 
 
 @job(queue="webhooks")

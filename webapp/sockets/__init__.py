@@ -4,6 +4,7 @@ import json
 import logging
 import queue
 import socket
+import time
 
 from flask import Blueprint, current_app, request
 from simple_websocket import ConnectionClosed
@@ -22,6 +23,8 @@ bp = Blueprint("sockets", __name__)
 
 MESSAGE_TYPES = ["connected", "transcript_update", "call_status_update", "error"]
 IDLE_POLL_SECONDS = 1.0
+STATUS_CHECK_SECONDS = 5.0  # an idle socket reads its call's status this often (a missed end closes it)
+FELL_BEHIND = "This connection fell too far behind the call and was dropped; reconnect to resume"
 
 
 def _send(ws, type_: str, data: dict) -> None:
@@ -74,7 +77,7 @@ def call_socket(ws, call_id: str):
         if not active:
             _send(ws, "call_status_update", _status_data(call))
             return
-        _stream(ws, inbox)
+        _stream(ws, inbox, call_id)
     except ConnectionClosed:
         pass
     finally:
@@ -97,13 +100,32 @@ def end_werkzeug_stream(ws) -> None:
         pass
 
 
-def _stream(ws, inbox: queue.Queue) -> None:
+def _stream(ws, inbox: events.Inbox, call_id: str) -> None:
+    checked = time.monotonic()
     while True:
         _answer_client(ws)
+        if inbox.overflowed.is_set():
+            _send(ws, "error", {"message": FELL_BEHIND})
+            return
         try:
             message = inbox.get(timeout=IDLE_POLL_SECONDS)
         except queue.Empty:
+            if time.monotonic() - checked >= STATUS_CHECK_SECONDS:
+                checked = time.monotonic()
+                ended = _ended(call_id)
+                if ended is not None:  # its terminal event never reached this process
+                    _send(ws, "call_status_update", ended)
+                    return
             continue
         ws.send(json.dumps(message))
         if message["type"] == "call_status_update" and message["data"]["status"] in ("completed", "failed"):
             return
+
+
+def _ended(call_id: str) -> dict | None:
+    """The call's final status, if it is over (a short read; no connection is held afterwards)."""
+    try:
+        call = db.session.get(Call, call_id)
+        return _status_data(call) if call is not None and not call.is_active else None
+    finally:
+        db.session.remove()

@@ -1,5 +1,5 @@
 """Local, deterministic call analysis: reads a transcript (and keypad events) into the report
-shape fixed in DESIGN.md, and cuts the short excerpts that webhook payloads carry."""
+shape documented in docs/api.md, and cuts the short excerpts that webhook payloads carry."""
 
 from .report import analyze_call
 from .summary import report_excerpt, transcript_excerpt

@@ -24,6 +24,7 @@ _ENDED_BY = {
     "ended_by_agent": "ended by the agent",
     "ended_by_callee": "ended by the callee",
     "ended_via_api": "ended via the API",
+    "dashboard": "ended from the dashboard",
 }
 
 

@@ -31,7 +31,7 @@ HANG_UP_REASONS = ("ended_via_api", "cancelled")
 
 
 class SimulatedProvider:
-    """A stand-in for Twilio + ElevenLabs driven by the test numbers in DESIGN.md.
+    """A stand-in for Twilio + ElevenLabs driven by the test numbers in docs/api.md.
 
     `time_scale` is simulated seconds per real second (10 plays a call ten times faster);
     it is stored with each call at placement. `recordings_voice` is the espeak-ng voice

@@ -3,12 +3,22 @@ reader thread as they arrive (no extra thread or queue hop between the agent and
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 
 from simple_websocket import Client, ConnectionClosed
 
 NORMAL_CLOSURE = 1000
+
+
+def no_delay(sock) -> None:
+    """Small frames every 20 ms: send each at once instead of waiting for the previous ACK
+    (Nagle's algorithm with delayed ACKs holds them up to 40 ms)."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):
+        pass
 
 
 class AgentSocket(Client):
@@ -21,6 +31,7 @@ class AgentSocket(Client):
         self._send_lock = threading.Lock()
         self._closed_once = threading.Event()
         super().__init__(url, **kw)
+        no_delay(self.sock)
 
     def _handle_events(self):
         keep_going = super()._handle_events()

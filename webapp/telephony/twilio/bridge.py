@@ -176,6 +176,10 @@ class Bridge:
             if timestamp is not None:
                 self.stream_ms = int(timestamp)
             if self.agent_ready:
+                if self.early:  # sent from this thread only, so they stay in order
+                    early, self.early = self.early, []
+                    for frame in early:
+                        self.agent.send(agent.user_audio(frame))
                 if self.agent.send(agent.user_audio(payload)):
                     self.stats["to_agent"] += 1
             elif len(self.early) < MAX_EARLY_FRAMES:
@@ -282,11 +286,7 @@ class Bridge:
             CallSnapshot(status="in_progress"),
             {"conversation_id": conversation_id, "stream_sid": self.start.stream_sid},
         )
-        with self.lock:
-            early, self.early = self.early, []
-            self.agent_ready = True
-        for payload in early:
-            self.agent.send(agent.user_audio(payload))
+        self.agent_ready = True  # the stream thread sends the audio kept meanwhile, then the rest
 
     def _on_agent_audio(self, event: dict) -> None:
         event_id = int(event.get("event_id") or 0)
