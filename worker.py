@@ -3,7 +3,8 @@
 Each process runs one non-forking RQ worker inside an app context (with RQ's scheduler for
 retries and scheduled jobs) plus a clock thread that enqueues the periodic jobs: syncing active
 calls, starting due tasks and the sweeps that re-dispatch stranded work. A Redis lock makes each tick run once across
-all worker processes.
+all worker processes. A second thread syncs each call the moment its provider says it changes
+(services.change_clock), for providers that know when (the simulator).
 """
 
 import argparse
@@ -32,10 +33,12 @@ from webapp.queues import (
     release_periodic_slot,
     spec_for,
 )
+from webapp.services import change_clock, engine
 
 log = logging.getLogger("worker")
 
 RESTART_DELAY_SECONDS = 1.0
+CHANGE_CLOCK_IDLE_WAIT = 0.05  # longest wait between looks at the change schedule
 
 
 class AppWorker(SimpleWorker):
@@ -73,11 +76,36 @@ def _tick(app, stop: threading.Event) -> None:
             stop.wait(0.1)
 
 
+def _change_clock(app, stop: threading.Event) -> None:
+    """Syncs each call the moment its provider says it changes (providers with the
+    knows_next_change capability; for the others this thread ends at once and polling does it)."""
+    with app.app_context():
+        if not change_clock.enabled():
+            return
+        while not stop.is_set():
+            wait = CHANGE_CLOCK_IDLE_WAIT
+            try:
+                if engine.sync_due_calls():
+                    continue
+                wait = min(max(change_clock.seconds_to_next() or wait, 0.0), wait)
+            except redis.RedisError as exc:
+                log.warning("change clock lost Redis (%s); the polling pass covers meanwhile", exc)
+                wait = RESTART_DELAY_SECONDS
+            except Exception:
+                log.exception("change clock: a sync failed; its calls come due again")
+                wait = RESTART_DELAY_SECONDS
+            finally:
+                db.session.remove()
+            stop.wait(wait)
+
+
 def run_worker() -> None:
     app = create_app()
     stop = threading.Event()
     clock = threading.Thread(target=_tick, args=(app, stop), name="clock", daemon=True)
     clock.start()
+    changes = threading.Thread(target=_change_clock, args=(app, stop), name="change-clock", daemon=True)
+    changes.start()
     with app.app_context():
         queues = [queue(name) for name in QUEUE_NAMES]
         try:

@@ -5,7 +5,8 @@ Calls are put in flight faster than they end: at each level, that many pending t
 through the service layer (`services.calls.execute_task`, from 8 threads of this process), so the
 worker, not the API, sets the pace. The simulated provider runs at SIMULATOR_TIME_SCALE=1 (real
 time: a conversation lasts ~50 s), with webhooks (call_started and the terminal event) to a local
-receiver and WebSocket clients (through gunicorn) on a sample of each level's calls.
+receiver and WebSocket clients (through gunicorn; a thread each in this process) on a sample of each
+level's calls.
 
 For each level the result's `curve` has: the most calls in progress at once, the live transcript
 lag (when a turn ended on its simulated call, placed_at + (ring + turn end) / time scale → when a
@@ -15,12 +16,15 @@ the most calls in progress at once at a level whose lag p99 met the goal; memory
 is the worker's RSS growth per additional call between the first level and the knee.
 """
 
+import json
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+import websocket
 
 from . import seed
 from .cpu import CpuMeter
@@ -28,7 +32,7 @@ from .env import BenchEnv, free_port, gunicorn, worker
 from .fanout_bench import latency_summary
 from .load import LoadWatch
 from .receiver import Receiver
-from .ws_clients import Clients
+from .ws_clients import TERMINAL, _summary
 
 CONVERSATION = "+14155550123"  # every call converses (~50 s): none ends early
 EVENTS = ("call_started", "call_completed", "call_failed")
@@ -83,6 +87,46 @@ class Monitor(threading.Thread):
         return [sample for sample in self.samples if sample[0] >= started]
 
 
+class Sockets:
+    """WebSocket clients (websocket-client), a thread each, that record when every message arrived:
+    (call id, receive time, summary). Each ends with its call, or at the deadline."""
+
+    def __init__(self, seconds: float):
+        self.deadline = time.time() + seconds
+        self.records: list[tuple[str, float, dict]] = []
+        self.threads: list[threading.Thread] = []
+
+    def add(self, call_id: str, url: str) -> None:
+        thread = threading.Thread(target=self._watch, args=(call_id, url), daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _watch(self, call_id: str, url: str) -> None:
+        try:
+            ws = websocket.create_connection(url, timeout=max(1.0, self.deadline - time.time()))
+        except (OSError, websocket.WebSocketException) as exc:
+            self.records.append((call_id, time.time(), {"type": "client_error", "status": repr(exc)[:200]}))
+            return
+        try:
+            while time.time() < self.deadline:
+                ws.settimeout(max(0.1, self.deadline - time.time()))
+                raw = ws.recv()
+                received = time.time()
+                message = _summary(json.loads(raw))
+                self.records.append((call_id, received, message))
+                if message["type"] in ("call_status_update", "connected") and message["status"] in TERMINAL:
+                    return
+        except (OSError, websocket.WebSocketException):
+            return
+        finally:
+            ws.close()
+
+    def results(self) -> list[tuple[str, float, dict]]:
+        for thread in self.threads:
+            thread.join(timeout=max(0.0, self.deadline - time.time()) + 10)
+        return list(self.records)
+
+
 def _put_in_flight(app, org: seed.SeededOrg, task_ids: list[str], each) -> list[str]:
     """Execute every task through the service layer, as the API would, from a few threads; `each`
     gets every call id as soon as its call exists."""
@@ -90,7 +134,10 @@ def _put_in_flight(app, org: seed.SeededOrg, task_ids: list[str], each) -> list[
 
     def execute(task_id: str) -> str:
         with app.app_context():
-            return calls.execute_task(org.org_id, task_id).id
+            call = calls.execute_task(org.org_id, task_id)
+            if call is None:
+                raise RuntimeError("the task was queued behind the organization's concurrent-call cap")
+            return call.id
 
     call_ids = []
     with ThreadPoolExecutor(EXECUTE_THREADS) as pool:
@@ -127,7 +174,7 @@ def _level(env, app, org, level, shape, base, conductor, monitor, receiver, done
     meter = CpuMeter(conductor.pid)
     meter.start()
     rss_before = _rss_mb(conductor.pid)
-    clients = Clients(seconds=shape["level_timeout"])
+    clients = Sockets(seconds=shape["level_timeout"])
     every, executed = max(1, level // shape["sockets_per_level"]), [0]
 
     def watch_some(call_id: str) -> None:  # a socket on every `every`th call, opened as soon as it exists
@@ -138,7 +185,6 @@ def _level(env, app, org, level, shape, base, conductor, monitor, receiver, done
     started = time.time()
     _put_in_flight(app, org, task_ids, watch_some)
     in_flight_in = time.time() - started
-    clients.close()
     total, deadline = done_before + level, time.monotonic() + shape["level_timeout"]
     while time.monotonic() < deadline:
         _, _, _, finalized, delivered, _ = monitor.latest()
@@ -148,7 +194,7 @@ def _level(env, app, org, level, shape, base, conductor, monitor, receiver, done
     done_in = time.time() - started
     cpu = meter.stop()
     machine_load = load.stop()
-    records = clients.results(timeout=60)
+    records = clients.results()
     samples = monitor.since(started)
     _, _, terminal, finalized, delivered, _ = monitor.latest()
     lag = latency_summary(_transcript_lag_ms(env, records))
@@ -160,6 +206,7 @@ def _level(env, app, org, level, shape, base, conductor, monitor, receiver, done
         "transcript_lag_ms": lag,
         "sampled_calls": len({call_id for call_id, _, _ in records}),
         "socket_errors": sum(1 for _, _, message in records if message["type"] == "client_error"),
+        "socket_messages": dict(Counter(message["type"] for _, _, message in records)),
         "worker_cpu_seconds": cpu["server"],
         "worker_busy_share_of_one_core": round(cpu["server"] / max(done_in, 1e-9), 2),
         "worker_rss_mb_before": round(rss_before, 1),
@@ -191,6 +238,9 @@ def run(env: BenchEnv, *, smoke: bool) -> list[tuple[str, dict]]:
     with env.connect() as conn:
         org = seed.create_org(conn, "Engine org")
         seed.add_agents(conn, org, 1)
+        # No cap of the organization's own stands between the worker and the calls it could conduct.
+        conn.execute("UPDATE organizations SET max_concurrent_calls = %s WHERE id = %s", (10**6, org.org_id))
+        conn.commit()
     settings = {"SIMULATOR_TIME_SCALE": str(shape["scale"])}
     server, base = gunicorn(env, "wsgi:app", "gunicorn-engine", settings)
     conductor = worker(env, 1, settings)

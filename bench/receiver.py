@@ -7,10 +7,11 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-_arrivals: list[tuple[float, str, str]] = []  # (time, X-Webhook-Id, X-Webhook-Event)
+_arrivals: list[tuple[float, str, str, str]] = []  # (time, X-Webhook-Id, X-Webhook-Event, path)
 _lock = threading.Lock()
 
 
@@ -22,20 +23,22 @@ class Handler(BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with _lock:
             _arrivals.append(
-                (time.time(), self.headers.get("X-Webhook-Id", ""), self.headers.get("X-Webhook-Event", ""))
+                (time.time(), self.headers.get("X-Webhook-Id", ""), self.headers.get("X-Webhook-Event", ""), self.path)
             )
         self._reply(b'{"ok":true}')
 
     def do_GET(self):
+        """GET /stats, or /stats?path=/hooks for the POSTs to that path only."""
+        path = parse_qs(urlsplit(self.path).query).get("path", [None])[0]
         with _lock:
-            arrivals = list(_arrivals)
-        times = [at for at, _, _ in arrivals]
+            arrivals = [arrival for arrival in _arrivals if path is None or arrival[3] == path]
+        times = [at for at, _, _, _ in arrivals]
         by_event: dict[str, int] = {}
-        for _, _, event in arrivals:
+        for _, _, event, _ in arrivals:
             by_event[event] = by_event.get(event, 0) + 1
         stats = {
             "count": len(arrivals),
-            "unique": len({delivery for _, delivery, _ in arrivals}),
+            "unique": len({delivery for _, delivery, _, _ in arrivals}),
             "first": min(times, default=None),
             "last": max(times, default=None),
             "by_event": by_event,
@@ -65,8 +68,8 @@ class Receiver:
         )
         wait_for_http(self.url + "/stats")
 
-    def stats(self) -> dict:
-        return requests.get(self.url + "/stats", timeout=10).json()
+    def stats(self, path: str | None = None) -> dict:
+        return requests.get(self.url + "/stats", params={"path": path} if path else None, timeout=10).json()
 
     def stop(self) -> None:
         self.process.stop()

@@ -115,7 +115,7 @@ def migrate(env: dict | None = None) -> None:
     """`flask db upgrade` as a deploy would run it: the schema comes from the migrations."""
     subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT, env=dict(env or os.environ), check=True, capture_output=True, timeout=scaled(120),
+        cwd=ROOT, env=dict(env or os.environ), check=True, capture_output=True, timeout=scaled(300),
     )  # fmt: skip
 
 

@@ -65,11 +65,19 @@ def _init_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['REDIS_NAMESPACE']}:limits")
     # Redis down: count the same limits in this process's memory instead of failing every request.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.after_request(_retry_after_only_when_asked)  # registered first: runs after the limiter's headers
     limiter.init_app(app)
 
     from . import identity
 
     identity.init_app(app)  # the user loader (revocable sessions) and the limiter's key
+
+
+def _retry_after_only_when_asked(response):
+    """The limiter puts Retry-After on every response; it means "try again later" only on 429/503."""
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     TWILIO_AUTH_TOKEN: str | None = None
     TWILIO_FROM_NUMBER: str | None = None
     TWILIO_API_BASE_URL: str | None = None
+    TWILIO_REGION: str | None = None  # a number outside US1: e.g. ie1 (with TWILIO_EDGE=dublin)
+    TWILIO_EDGE: str | None = None
     PROVIDER_TIMEOUT_SECONDS: PositiveSeconds = 10.0
     AGENT_SYNC_RETRY_SECONDS: Seconds = 60.0
     SYNC_INTERVAL_SECONDS: PositiveSeconds = 0.5

@@ -118,3 +118,16 @@ def lease(key: str, seconds: float) -> bool:
 
 def end_lease(key: str) -> None:
     redis_client().delete(namespaced(f"lease:{key}"))
+
+
+def lease_many(keys: list[str], seconds: float) -> list[bool]:
+    """`lease` for several keys in one round trip; one bool per key."""
+    pipe = redis_client().pipeline(transaction=False)
+    for key in keys:
+        pipe.set(namespaced(f"lease:{key}"), "1", px=max(1, int(seconds * 1000)), nx=True)
+    return [bool(taken) for taken in pipe.execute()]
+
+
+def end_leases(keys: list[str]) -> None:
+    if keys:
+        redis_client().delete(*(namespaced(f"lease:{key}") for key in keys))

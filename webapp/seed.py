@@ -28,6 +28,8 @@ DEMO_AGENTS = [
             "speed": 1.0,
         },
         "dtmf_rules": {"inputs": {"1": {"action": "confirm", "label": "confirmed"}, "9": {"action": "opt_out"}}},
+        # a task without a name still opens with "Hi there, ..."
+        "dynamic_variables": {"customer_name": "there"},
     },
     {
         "name": "Clinic reminders",

@@ -1,6 +1,8 @@
 """/api/v1/calls on calls that really ran: list filters, detail with transcript and report, and the
 sub-resources of a finished call."""
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from tests.api.helpers import assert_error, assert_ok, assert_page
@@ -98,10 +100,17 @@ def test_recording_of_a_completed_call_is_a_proxy_url_that_streams(calls):
 
     wait_until(has_recording, timeout=30, message="the recording to be stored")
     data = assert_ok(api.get(f"/calls/{calls.completed_call_id}/recording"))
-    assert data["recording_url"].endswith(f"/api/v1/calls/{calls.completed_call_id}/recording/stream")
+    url = urlsplit(data["recording_url"])
+    assert url.path == f"/api/v1/calls/{calls.completed_call_id}/recording/stream" and url.query.startswith("token=")
     audio = api.get(f"/calls/{calls.completed_call_id}/recording/stream")
     assert audio.status_code == 200 and audio.mimetype == data["content_type"]
     assert audio.data[:4] == b"RIFF"
+    # the signed URL needs no Authorization header (an <audio src>), for this call only
+    signed = api.client.get(f"{url.path}?{url.query}")
+    assert signed.status_code == 200 and signed.data == audio.data
+    other = api.client.get(f"/api/v1/calls/{calls.failed_call_id}/recording/stream?{url.query}")
+    assert other.status_code == 401
+    assert api.client.get(f"{url.path}?token=forged").status_code == 401
     head = api.get(f"/calls/{calls.completed_call_id}/recording/stream", headers={"Range": "bytes=0-3"})
     assert head.status_code == 206 and head.data == b"RIFF"
     assert head.headers["Content-Range"] == f"bytes 0-3/{len(audio.data)}"
@@ -113,7 +122,8 @@ def test_live_info_for_a_call(calls):
     data = assert_ok(calls.tenant.api.get(f"/calls/{calls.completed_call_id}/live"))
     assert data["call_id"] == calls.completed_call_id
     assert data["websocket_url"].endswith(f"/ws/calls/{calls.completed_call_id}")
-    assert data["connection_info"]["message_types"] == ["connected", "transcript_update", "call_status_update", "error"]
+    types = ["connected", "transcript_update", "call_status_update", "error", "pong"]
+    assert data["connection_info"]["message_types"] == types
 
 
 @pytest.mark.parametrize("action", ["end", "cancel"])

@@ -81,7 +81,11 @@ def two_web_processes(backend):
         for process in processes:
             process.terminate()
         for process in processes:
-            process.wait(timeout=scaled(30))
+            try:
+                process.wait(timeout=scaled(60))  # gunicorn's graceful stop takes up to 30 s
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=scaled(10))
         log.close()
 
 

@@ -2,18 +2,16 @@
 thread) and a real worker, with emulated Twilio (REST, callbacks, media stream, callee) and
 ElevenLabs (agents API and conversation socket). Emulator protocol errors fail the test."""
 
-import os
 from types import SimpleNamespace
 
 import pytest
 
+from tests.bridge.helpers import settings
 from tests.emulators import ProviderEmulator
 from tests.emulators.agent_socket import AgentSocketEmulator
 from tests.emulators.twilio_media import TwilioEmulator
 from tests.provider.helpers import HttpApi, make_app
 from tests.support import ServedApp, Tenant, WorkerProcess, free_port
-
-FROM_NUMBER = "+15550009999"
 
 
 @pytest.fixture(scope="package")
@@ -26,22 +24,6 @@ def emulators():
     twilio.stop()
     sockets.stop()
     elevenlabs.stop()
-
-
-def settings(emulators, public_url: str) -> dict:
-    return {
-        "TELEPHONY_PROVIDER": "twilio",
-        "ELEVENLABS_API_KEY": emulators.elevenlabs.api_key,
-        "ELEVENLABS_API_BASE_URL": emulators.elevenlabs.url,
-        "TWILIO_ACCOUNT_SID": emulators.twilio.account_sid,
-        "TWILIO_AUTH_TOKEN": emulators.twilio.auth_token,
-        "TWILIO_API_BASE_URL": emulators.twilio.url,
-        "TWILIO_FROM_NUMBER": FROM_NUMBER,
-        "PUBLIC_BASE_URL": public_url,
-        "PROVIDER_TIMEOUT_SECONDS": 2.0,
-        "AGENT_SYNC_RETRY_SECONDS": 0.5,
-        "REDIS_NAMESPACE": f"{os.environ['REDIS_NAMESPACE']}-twilio",
-    }
 
 
 @pytest.fixture(scope="package")

@@ -1,10 +1,29 @@
 """Helpers for the bridged-call tests."""
 
 import itertools
+import os
 
 from tests.provider.helpers import execute, finished, synced_agent
+from tests.support import scaled
 
+FROM_NUMBER = "+15550009999"
 _numbers = itertools.count(1000)
+
+
+def settings(emulators, public_url: str) -> dict:
+    return {
+        "TELEPHONY_PROVIDER": "twilio",
+        "ELEVENLABS_API_KEY": emulators.elevenlabs.api_key,
+        "ELEVENLABS_API_BASE_URL": emulators.elevenlabs.url,
+        "TWILIO_ACCOUNT_SID": emulators.twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": emulators.twilio.auth_token,
+        "TWILIO_API_BASE_URL": emulators.twilio.url,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "PUBLIC_BASE_URL": public_url,
+        "PROVIDER_TIMEOUT_SECONDS": scaled(3.0),
+        "AGENT_SYNC_RETRY_SECONDS": 0.5,
+        "REDIS_NAMESPACE": f"{os.environ['REDIS_NAMESPACE']}-twilio",
+    }
 
 
 def new_number() -> str:

@@ -236,3 +236,33 @@ def test_busy_and_unanswered_calls_fail_from_twilios_status_callbacks(account, e
     busy, silent = finished(account, busy_id), finished(account, silent_id)
     assert (busy["status"], busy["failure_reason"]) == ("failed", "busy"), busy
     assert (silent["status"], silent["failure_reason"]) == ("failed", "no_answer"), silent
+
+
+def test_turns_reach_the_live_socket_while_the_call_runs_and_the_recording_is_twilios(account, emulators):
+    """The greeting is on the live socket before the callee has answered it; afterwards the report
+    comes from the conversation's analysis and the recording is Twilio's dual-channel WAV."""
+    import io
+    import wave
+
+    from tests.support import wait_until, watch_call_socket
+
+    def callee(line):
+        line.wait_agent()
+        line.pause(1.0)
+        line.say(1.0)
+        line.wait_end()
+
+    call_id, _, _ = bridged_call(account, emulators, callee=callee)
+    messages, done = watch_call_socket(account.http.data(f"/calls/{call_id}/live"))
+    assert done.wait(60), "the socket never saw the call end"
+    updates = [m["data"] for m in messages if m["type"] == "transcript_update"]
+    assert updates and [t["role"] for t in updates[0]["transcript"]] == ["agent"], "the greeting came alone, first"
+    call = finished(account, call_id)
+    assert call["transcript"][0]["start_seconds"] < call["transcript"][1]["start_seconds"]
+    report = account.http.data(f"/calls/{call_id}/report")
+    assert report["source"] == "provider" and report["call_successful"] is True
+    wait_until(lambda: account.http.get(f"/calls/{call_id}/recording").status_code == 200, message="the recording")
+    audio = account.http.get(f"/calls/{call_id}/recording/stream")
+    assert audio.status_code == 200
+    with wave.open(io.BytesIO(audio.content)) as wav:
+        assert wav.getnchannels() == 2 and wav.getframerate() == 8000 and wav.getnframes() > 8000

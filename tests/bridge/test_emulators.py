@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from tests.emulators.agent_socket import AgentSocketEmulator
 from tests.emulators.twilio_media import TwilioEmulator
-from tests.support import wait_until
+from tests.support import scaled, wait_until
 
 INITIATION = {"type": "conversation_initiation_client_data", "dynamic_variables": {"name": "Jane"}}
 
@@ -37,7 +37,7 @@ def _agent_client(sockets, first: dict | str):
 def _closed_with_error(sockets, ws, fragment: str) -> None:
     wait_until(lambda: any(fragment in error for error in sockets.errors), message=f"an error about {fragment!r}")
     with pytest.raises(ConnectionClosed):
-        while ws.receive(timeout=10) is not None:
+        while ws.receive(timeout=scaled(10)) is not None:
             pass
 
 
@@ -73,16 +73,16 @@ def test_a_pong_with_the_ping_event_id_is_accepted(sockets):
     done = threading.Event()
 
     def script(c):
-        c.ping(timeout=5)
+        c.ping(timeout=scaled(5))
         done.set()
 
     sockets.default_script = script
     ws = _agent_client(sockets, INITIATION)
-    metadata = json.loads(ws.receive(timeout=10))
+    metadata = json.loads(ws.receive(timeout=scaled(10)))
     assert metadata["conversation_initiation_metadata_event"]["agent_output_audio_format"] == "ulaw_8000"
-    ping = json.loads(ws.receive(timeout=10))
+    ping = json.loads(ws.receive(timeout=scaled(10)))
     ws.send(json.dumps({"type": "pong", "event_id": ping["ping_event"]["event_id"]}))
-    assert done.wait(10)
+    assert done.wait(scaled(10))
     assert sockets.errors == []
     ws.close()
 

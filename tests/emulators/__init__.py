@@ -16,7 +16,14 @@ from __future__ import annotations
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from .conversations import BUSY_NUMBER, NO_ANSWER_NUMBER, VOICEMAIL_NUMBER, EmulatedCall
+from .conversations import (
+    BUSY_NUMBER,
+    NO_ANSWER_NUMBER,
+    SILENT_NUMBER,
+    UNKNOWN_ENDING_NUMBER,
+    VOICEMAIL_NUMBER,
+    EmulatedCall,
+)
 from .elevenlabs import ElevenLabsMixin
 from .server import EmulatorServer, RecordedRequest, json_response
 from .twilio import TwilioMixin
@@ -24,6 +31,8 @@ from .twilio import TwilioMixin
 __all__ = [
     "BUSY_NUMBER",
     "NO_ANSWER_NUMBER",
+    "SILENT_NUMBER",
+    "UNKNOWN_ENDING_NUMBER",
     "VOICEMAIL_NUMBER",
     "EmulatedCall",
     "ProviderEmulator",
@@ -34,6 +43,7 @@ __all__ = [
 _ROUTES = Map(
     [
         Rule("/v1/convai/agents/create", methods=["POST"], endpoint="el_create_agent"),
+        Rule("/v1/convai/agents", methods=["GET"], endpoint="el_list_agents"),
         Rule(
             "/v1/convai/agents/<agent_id>",
             methods=["GET", "PATCH"],

@@ -17,10 +17,22 @@ from dataclasses import dataclass, field
 NO_ANSWER_NUMBER = "+15005550001"
 BUSY_NUMBER = "+15005550002"
 VOICEMAIL_NUMBER = "+15005550003"
+SILENT_NUMBER = "+15005550007"  # the callee stops talking: the conversation ends on silence
+UNKNOWN_ENDING_NUMBER = "+15005550008"  # ends with a termination text nobody has documented
 SCENARIOS = {
     NO_ANSWER_NUMBER: "no_answer",
     BUSY_NUMBER: "busy",
     VOICEMAIL_NUMBER: "voicemail",
+    SILENT_NUMBER: "silence",
+    UNKNOWN_ENDING_NUMBER: "unknown_ending",
+}
+# termination_reason texts, as real conversations carry them
+TERMINATION = {
+    "end_call": "end_call tool was called.",
+    "voicemail": "voicemail_detection tool was called.",
+    "remote": "Call ended by remote party",
+    "silence": "Silence timeout",
+    "unknown_ending": "Non retryable error during text to speech",
 }
 
 RING_SECONDS = 1.0
@@ -52,6 +64,10 @@ class EmulatedCall:
     client_data: dict
     criteria_ids: list
     data_collection_ids: list
+    missing_variables: dict = field(default_factory=dict)  # where -> names the call did not supply
+    ringing_timeout_secs: int | None = None
+    telephony_call_config: dict = field(default_factory=dict)
+    voicemail_call_result: str = "answered"  # what phone_call.call_result says after a voicemail
     placed_at: float = field(default_factory=time.time)
     polls: int = 0
     ended_at: float | None = None  # call seconds at which the call was ended from outside
@@ -97,6 +113,13 @@ def build_script(call: EmulatedCall) -> list[ScriptTurn]:
             ),
         ]
     name = call.dynamic_variables.get("customer_name") or call.dynamic_variables.get("name")
+    if call.scenario == "silence":
+        return [
+            ScriptTurn("agent", call.first_message or "Hello, this is an automated assistant.", 0),
+            ScriptTurn("user", "Hello?", 4),
+            ScriptTurn("agent", "I'm calling about your recent request. Are you still there?", 8),
+            ScriptTurn("agent", "It seems you're not there. I'll try again another time.", 20),
+        ]
     return [
         ScriptTurn("agent", call.first_message or "Hello, this is an automated assistant.", 0),
         ScriptTurn(
@@ -146,8 +169,18 @@ def state(call: EmulatedCall, t: float) -> dict:
             "result": "busy",
             "termination": "Call failed: busy",
         }
+    if call.missing_variables:  # the call rings, is answered, and ends before a word is said
+        if t < RING_SECONDS:
+            return {"status": "initiated", "seconds": 0}
+        where, names = next(iter(call.missing_variables.items()))
+        return {
+            "status": "failed",
+            "seconds": 0,
+            "result": "failed",
+            "termination": f"Missing required dynamic variables in {where}: {', '.join(names)}",
+        }
     if call.scenario == "no_answer" and not call.cancelled:
-        if t < NO_ANSWER_RING_SECONDS:
+        if t < (call.ringing_timeout_secs or NO_ANSWER_RING_SECONDS):
             return {"status": "initiated", "seconds": 0}
         return {
             "status": "failed",
@@ -166,12 +199,10 @@ def state(call: EmulatedCall, t: float) -> dict:
     if seconds < 0:
         return {"status": "initiated", "seconds": 0}
     length = script_length(call)
-    termination = "end_call tool was called."
-    result = "answered"
-    if call.scenario == "voicemail":
-        termination, result = "Voicemail detected, ending call.", "voicemail"
+    termination = TERMINATION.get(call.scenario, TERMINATION["end_call"])
+    result = call.voicemail_call_result if call.scenario == "voicemail" else "answered"
     if call.ended_at is not None and call.ended_at < length:
-        length, termination = call.ended_at, "Call ended by remote party"
+        length, termination = call.ended_at, TERMINATION["remote"]
     if seconds < length:
         return {"status": "in-progress", "seconds": seconds}
     status = "processing" if seconds < length + PROCESSING_SECONDS else "done"
@@ -210,7 +241,7 @@ def _turn_json(turn: ScriptTurn, index: int) -> dict:
 
 
 def _analysis(call: EmulatedCall, result: str) -> dict:
-    answered = result == "answered"
+    answered = result == "answered" and call.scenario != "voicemail"
     verdict = "success" if answered else "failure"
     return {
         "evaluation_criteria_results": {
@@ -259,7 +290,8 @@ def conversation_json(call: EmulatedCall, t: float) -> dict:
         "start_time_unix_secs": int(call.placed_at),
         "accepted_time_unix_secs": int(call.placed_at) if answered else None,
         "call_duration_secs": duration,
-        "cost": duration * 10 if terminal else None,
+        "cost": duration * 10 if terminal else None,  # credits
+        "cost_fiat": round(duration * 0.0012, 6) if terminal else None,  # USD
         "termination_reason": now.get("termination", "") if terminal else "",
         "error": {"code": 1000, "reason": now["termination"]} if status == "failed" else None,
         "main_language": "en",

@@ -14,6 +14,8 @@ import time
 import requests
 from werkzeug.wrappers import Response
 
+from tests.support import scaled
+
 from .conversations import (
     SCENARIOS,
     EmulatedCall,
@@ -55,9 +57,29 @@ def _deep_merge(base: dict, patch: dict) -> dict:
     return base
 
 
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
+AMD_VERDICTS = {"human", "fax", "unknown", "machine_start", "machine_end_beep", "machine_end_silence",
+                "machine_end_other"}  # fmt: skip
+
+
+def _used_variables(text: str | None) -> list[str]:
+    return [name for name in dict.fromkeys(PLACEHOLDER.findall(text or "")) if not name.startswith("system__")]
+
+
 def _validate_agent(body: dict):
     """422 for the mistakes the real API refuses; None when the body is acceptable."""
     config = body.get("conversation_config") or {}
+    placeholders = ((config.get("agent") or {}).get("dynamic_variables") or {}).get("dynamic_variable_placeholders")
+    for name, value in (placeholders or {}).items():
+        if not isinstance(value, (str, int, float, bool)):
+            loc = ["conversation_config", "agent", "dynamic_variables", "dynamic_variable_placeholders", name]
+            return _unprocessable(loc, "Input should be a valid string, integer, number or boolean")
+    dtmf = config.get("dtmf_input_settings")
+    if dtmf is not None:
+        unknown = set(dtmf) - {"dtmf_input_timeout", "hash_terminator", "redact_input"}
+        if unknown:
+            return _unprocessable(["conversation_config", "dtmf_input_settings", sorted(unknown)[0]],
+                                  "Extra inputs are not permitted")  # fmt: skip
     tts = config.get("tts") or {}
     for name, low, high in (
         ("stability", 0, 1),
@@ -106,6 +128,9 @@ class ElevenLabsMixin:
         self.agent_sockets = None  # an AgentSocketEmulator, for bridged (Twilio) calls
         self.agents: dict[str, dict] = {}
         self.calls: dict[str, EmulatedCall] = {}  # by conversation_id
+        # phone_call.call_result after the agent's voicemail tool ended a call: real conversations
+        # often say "answered" (only the tool call and termination_reason tell)
+        self.voicemail_call_result = "answered"
 
     # -- helpers for tests ---------------------------------------------------------------
     def call_by_sid(self, call_sid):
@@ -155,6 +180,40 @@ class ElevenLabsMixin:
             "phone_numbers": [],
         }
         return json_response({"agent_id": agent_id})
+
+    def el_list_agents(self, request, payload):
+        """GET /v1/convai/agents: newest first, `page_size` (1-100) and `cursor` (an offset here)."""
+        try:
+            page_size = int(request.args.get("page_size", 30))
+            start = int(request.args.get("cursor") or 0)
+        except ValueError:
+            return _unprocessable(["query", "page_size"], "Input should be a valid integer")
+        if not 1 <= page_size <= 100:
+            return _unprocessable(["query", "page_size"], "Input should be between 1 and 100")
+        agents = sorted(self.agents.values(), key=lambda a: a["metadata"]["created_at_unix_secs"], reverse=True)
+        page = agents[start : start + page_size]
+        more = start + page_size < len(agents)
+        summaries = [
+            {
+                "agent_id": agent["agent_id"],
+                "name": agent["name"],
+                "voice_id": (agent["conversation_config"].get("tts") or {}).get("voice_id") or "cjVigY5qzO86Huf0OWal",
+                "tags": agent["tags"],
+                "created_at_unix_secs": agent["metadata"]["created_at_unix_secs"],
+                "updated_at_unix_secs": agent["metadata"]["updated_at_unix_secs"],
+                "access_info": {
+                    "is_creator": True,
+                    "creator_name": "Emulator",
+                    "creator_email": "emulator@example.com",
+                    "role": "admin",
+                },  # fmt: skip
+                "last_call_time_unix_secs": None,
+                "archived": False,
+            }
+            for agent in page
+        ]
+        return json_response({"agents": summaries, "next_cursor": str(start + page_size) if more else None,
+                              "has_more": more})  # fmt: skip
 
     def el_agent(self, request, payload, agent_id):
         agent = self.agents.get(agent_id)
@@ -211,6 +270,18 @@ class ElevenLabsMixin:
                             "callSid": None,
                         }
                     )
+        telephony = payload.get("telephony_call_config") or {}
+        ringing = telephony.get("ringing_timeout_secs")
+        if ringing is not None and (not isinstance(ringing, int) or isinstance(ringing, bool) or ringing <= 0):
+            return _unprocessable(["telephony_call_config", "ringing_timeout_secs"], "Input should be a valid integer")
+        detection = telephony.get("twilio_machine_detection")
+        if detection is not None:
+            if detection.get("mode") not in (None, "enable", "detect_message_end"):
+                return _unprocessable(["telephony_call_config", "twilio_machine_detection", "mode"], "Invalid mode")
+            for rule in detection.get("actions") or []:
+                if rule.get("action", "hang_up") != "hang_up" or not set(rule.get("answered_by") or []) <= AMD_VERDICTS:
+                    return _unprocessable(["telephony_call_config", "twilio_machine_detection", "actions"],
+                                          "Invalid action or verdict")  # fmt: skip
         to_number = payload["to_number"]
         if not E164.match(to_number):
             message = f"Failed to create Twilio call: The 'To' number {to_number} is not a valid phone number."
@@ -224,6 +295,17 @@ class ElevenLabsMixin:
             )
         agent_config = agent["conversation_config"].get("agent") or {}
         first_message = (override.get("agent") or {}).get("first_message") or agent_config.get("first_message") or ""
+        prompt = ((override.get("agent") or {}).get("prompt") or {}).get("prompt") or (
+            agent_config.get("prompt") or {}
+        ).get("prompt")
+        defaults = (agent_config.get("dynamic_variables") or {}).get("dynamic_variable_placeholders") or {}
+        variables = {**defaults, **variables}
+        # A variable with no value and no default: the conversation can't start (it fails at once).
+        missing = {
+            where: names
+            for where, text in (("first message", first_message), ("prompt", prompt))
+            if (names := [n for n in _used_variables(text) if n not in variables])
+        }
         platform = agent["platform_settings"]
         call = EmulatedCall(
             conversation_id=new_id("conv_"),
@@ -239,6 +321,10 @@ class ElevenLabsMixin:
             client_data=client_data,
             criteria_ids=[c["id"] for c in ((platform.get("evaluation") or {}).get("criteria") or [])],
             data_collection_ids=list((platform.get("data_collection") or {}).keys()),
+            missing_variables=missing,
+            ringing_timeout_secs=ringing,
+            telephony_call_config=telephony,
+            voicemail_call_result=self.voicemail_call_result,
         )
         self.calls[call.conversation_id] = call
         return json_response(
@@ -276,8 +362,18 @@ class ElevenLabsMixin:
         return Response(fake_mp3(data["metadata"]["call_duration_secs"]), mimetype="audio/mpeg")
 
     # -- post-call webhooks --------------------------------------------------------------
-    def elevenlabs_webhook_payload(self, kind, conversation_id, *, failure_reason=None) -> dict:
+    def elevenlabs_webhook_payload(self, kind, conversation_id, *, failure_reason=None, answered_by=None) -> dict:
         call = self.calls[conversation_id]
+        if kind == "answering_machine_detection":
+            # Sent only when the call asked for twilio_machine_detection (and the event is enabled).
+            data = {
+                "agent_id": call.agent_id,
+                "conversation_id": conversation_id,
+                "call_sid": call.call_sid,
+                "answered_by": answered_by or ("machine_end_beep" if call.scenario == "voicemail" else "human"),
+                "machine_detection_duration_ms": 3120,
+            }
+            return {"type": kind, "event_timestamp": int(time.time()), "data": data}
         if kind == "post_call_transcription":
             data = self.conversation(conversation_id)
         elif kind == "post_call_audio":
@@ -322,9 +418,13 @@ class ElevenLabsMixin:
         digest = hmac.new(key, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
         return f"t={timestamp},v0={digest}"
 
-    def build_elevenlabs_webhook(self, kind, conversation_id, *, secret=None, timestamp=None, failure_reason=None):
+    def build_elevenlabs_webhook(
+        self, kind, conversation_id, *, secret=None, timestamp=None, failure_reason=None, answered_by=None
+    ):
         """(raw body, headers) of a signed post-call webhook, as ElevenLabs sends it."""
-        payload = self.elevenlabs_webhook_payload(kind, conversation_id, failure_reason=failure_reason)
+        payload = self.elevenlabs_webhook_payload(
+            kind, conversation_id, failure_reason=failure_reason, answered_by=answered_by
+        )
         body = json.dumps(payload).encode()
         headers = {
             "Content-Type": "application/json",
@@ -335,4 +435,4 @@ class ElevenLabsMixin:
     def send_elevenlabs_webhook(self, url, kind, conversation_id, **kwargs) -> requests.Response:
         """POST a signed post-call webhook to `url` (e.g. our app's receiver)."""
         body, headers = self.build_elevenlabs_webhook(kind, conversation_id, **kwargs)
-        return requests.post(url, data=body, headers=headers, timeout=10)
+        return requests.post(url, data=body, headers=headers, timeout=scaled(10))

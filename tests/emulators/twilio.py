@@ -10,6 +10,8 @@ from email.utils import formatdate
 import requests
 from twilio.request_validator import RequestValidator
 
+from tests.support import scaled
+
 from .conversations import state, timeline
 from .server import json_response
 
@@ -179,4 +181,4 @@ class TwilioMixin:
 
     def send_twilio_status_callback(self, url, call_sid, status, **kwargs) -> requests.Response:
         form, headers = self.build_twilio_status_callback(url, call_sid, status, **kwargs)
-        return requests.post(url, data=form, headers=headers, timeout=10)
+        return requests.post(url, data=form, headers=headers, timeout=scaled(10))

@@ -33,6 +33,7 @@ from simple_websocket import Client, ConnectionClosed
 from twilio.request_validator import RequestValidator
 from werkzeug.routing import Map, Rule
 
+from tests.support import scaled
 from webapp.telephony.twilio import dtmf, mulaw
 
 from .server import EmulatorServer, json_response
@@ -339,7 +340,7 @@ class TwilioEmulator(EmulatorServer):
         form = {**base, **form}
         signature = RequestValidator(self.auth_token).compute_signature(url, form)
         try:
-            answer = requests.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=10)
+            answer = requests.post(url, data=form, headers={"X-Twilio-Signature": signature}, timeout=scaled(10))
             self.callback_answers.append((url, answer.status_code))
             return answer
         except requests.RequestException as exc:

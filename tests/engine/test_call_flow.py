@@ -72,7 +72,7 @@ def test_task_to_call_to_transcript_report_recording_and_webhook(live_server, wo
     assert report["metrics"]["agent_talk_seconds"] > 0 and report["summary"]
 
     recording = wait_until(lambda: api("GET", f"/calls/{call_id}/recording").json().get("data"), message="recording")
-    assert recording["recording_url"].endswith(f"/api/v1/calls/{call_id}/recording/stream")
+    assert f"/api/v1/calls/{call_id}/recording/stream?token=" in recording["recording_url"]
     whole = api("GET", f"/calls/{call_id}/recording/stream")
     assert whole.status_code == 200 and whole.headers["Content-Type"] == "audio/wav"
     with wave.open(io.BytesIO(whole.content)) as audio:

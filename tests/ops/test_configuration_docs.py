@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import ROOT, scaled
 
 DOC = ROOT / "docs" / "configuration.md"
 SHELL_SCRIPTS = [ROOT / "run.sh", *sorted((ROOT / "scripts").glob("*.sh"))]
@@ -76,7 +76,7 @@ def test_a_bad_value_stops_start_up_and_names_the_variable(variables, named, tmp
     if variables.get("APP_ENV") == "production":  # the web side (wsgi.py, flask commands) checks the same way
         commands.append([sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo"])
     for command in commands:
-        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=scaled(120))
         assert result.returncode != 0
         assert "Invalid configuration" in result.stderr and named in result.stderr, result.stderr
         assert "Traceback" not in result.stderr, result.stderr

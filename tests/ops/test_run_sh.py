@@ -99,7 +99,7 @@ def run_quick_start(run_script: RunScript, workdir: Path) -> subprocess.Complete
     script = script.replace("source .venv/bin/activate", f"source {ROOT}/.venv/bin/activate")
     script = script.replace("flask --app wsgi", f"flask --app {ROOT}/wsgi.py")
     return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=workdir, env=run_script.env,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+                          capture_output=True, text=True, timeout=scaled(300))  # fmt: skip
 
 
 def test_run_sh_serves_the_readme_quick_start_and_stops_on_ctrl_c(run_script, tmp_path):

@@ -9,6 +9,7 @@ import pytest
 from tests.emulators import ProviderEmulator
 from tests.provider.helpers import HttpApi, make_app, provider_settings
 from tests.support import ServedApp, Tenant, WorkerProcess, free_port
+from webapp.telephony.base import AgentSpec
 
 
 @pytest.fixture(scope="package")
@@ -25,6 +26,10 @@ def site(backend, emulator):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     app = make_app(backend, provider_settings(emulator, PUBLIC_BASE_URL=url))
+    with app.app_context():  # import the ElevenLabs SDK now, not in the first request (slow under load)
+        from webapp.telephony import get_provider
+
+        get_provider(app.config).check_reachable(AgentSpec("warm-up", "", "", None, {}, {}))
     served = ServedApp(app, port)
     yield SimpleNamespace(app=app, url=url)
     served.stop()
@@ -33,7 +38,10 @@ def site(backend, emulator):
 @pytest.fixture(scope="package")
 def provider_worker(site, emulator):
     """One real `python worker.py` with the same provider settings, for the whole package."""
-    env = {key: str(value) for key, value in provider_settings(emulator, PUBLIC_BASE_URL=site.url).items()}
+    env = {
+        key: ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+        for key, value in provider_settings(emulator, PUBLIC_BASE_URL=site.url).items()
+    }
     process = WorkerProcess(extra_env=env)
     yield process
     process.stop()

@@ -10,7 +10,7 @@ OUTBOUND_CALL = "/v1/convai/twilio/outbound-call"
 AGENTS = "/v1/convai/agents"
 CALLEE = "+14155550123"
 FROZEN = 10**6
-PROVIDER_TIMEOUT_SECONDS = 1.0
+PROVIDER_TIMEOUT_SECONDS = scaled(3.0)  # a busy machine answers slowly; the timeout test delays past it
 AGENT_SYNC_RETRY_SECONDS = 0.5
 
 
@@ -23,7 +23,7 @@ class HttpApi:
         self.session.headers["Authorization"] = f"Bearer {key}"
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        return self.session.request(method, f"{self.base_url}/api/v1{path}", timeout=scaled(15), **kwargs)
+        return self.session.request(method, f"{self.base_url}/api/v1{path}", timeout=scaled(60), **kwargs)
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return self.request("GET", path, **kwargs)

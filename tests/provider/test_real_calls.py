@@ -10,6 +10,7 @@ from tests.emulators import BUSY_NUMBER, NO_ANSWER_NUMBER, VOICEMAIL_NUMBER
 from tests.provider.helpers import (
     AGENTS,
     OUTBOUND_CALL,
+    PROVIDER_TIMEOUT_SECONDS,
     execute,
     finished,
     make_app,
@@ -41,7 +42,7 @@ def test_completed_call_streams_turns_and_keeps_analysis_and_recording(account, 
     call = finished(account, call_id)
     assert call["status"] == "completed" and call["end_reason"] == "ended_by_agent"
     assert call["termination_reason"] == "end_call tool was called." and call["failure_reason"] is None
-    assert call["duration_seconds"] > 20 and call["cost"] > 0
+    assert call["duration_seconds"] > 20 and call["cost_credits"] > 0
     assert call["transcript"] == updates[-1]["transcript"]
     assert "Jane Roe" in call["transcript"][0]["text"] and "A-1001" in call["transcript"][0]["text"]
     assert any(event["tool"] == "end_call" for event in call["events"])
@@ -89,7 +90,7 @@ def test_unanswered_calls_map_to_failure_reasons(account):
         task = account.http.data(f"/tasks/{call['task_id']}")
         assert task["status"] == "failed"
     voicemail = account.http.data(f"/calls/{calls[VOICEMAIL_NUMBER]}")
-    assert voicemail["termination_reason"] == "Voicemail detected, ending call."
+    assert voicemail["termination_reason"] == "voicemail_detection tool was called."
     assert voicemail["report"]["source"] == "provider" and voicemail["report"]["call_successful"] is False
 
 
@@ -97,7 +98,10 @@ def test_unanswered_calls_map_to_failure_reasons(account):
     ("inject", "message"),
     [
         (lambda emulator: emulator.fail_next(500, path_prefix=OUTBOUND_CALL), "refused placing the call (HTTP 500)"),
-        (lambda emulator: emulator.delay_next(1.5, path_prefix=OUTBOUND_CALL), "did not answer in time"),
+        (
+            lambda emulator: emulator.delay_next(PROVIDER_TIMEOUT_SECONDS + 1, path_prefix=OUTBOUND_CALL),
+            "did not answer in time",
+        ),
     ],
     ids=["http-500", "timeout"],
 )

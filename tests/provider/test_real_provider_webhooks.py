@@ -90,7 +90,7 @@ def test_post_call_webhooks_complete_the_call_once(account, emulator, hooks, rec
 
     done = finished(account, call["id"])
     assert (done["status"], done["end_reason"]) == ("completed", "ended_by_agent")
-    assert len(done["transcript"]) == 5 and done["duration_seconds"] > 20 and done["cost"] > 0
+    assert len(done["transcript"]) == 5 and done["duration_seconds"] > 20 and done["cost_credits"] > 0
     assert done["report"]["source"] == "provider" and done["report"]["call_successful"] is True
 
     audio = _answer(hooks.elevenlabs("post_call_audio", conversation_id))

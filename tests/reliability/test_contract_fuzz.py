@@ -10,6 +10,7 @@ only the 404s. Security parameters are not generated: missing and bad credential
 own tests (test_isolation.py).
 """
 
+import itertools
 import uuid
 
 import requests
@@ -39,6 +40,12 @@ FUZZ_SETTINGS = settings(
     suppress_health_check=list(HealthCheck),
 )
 VALID_NUMBER = "+14155550123"
+_fresh_numbers = itertools.count(1000)
+
+
+def fresh_number() -> str:
+    """A valid number no do-not-call entry of this run uses yet."""
+    return f"+1212555{next(_fresh_numbers):04d}"
 
 
 def browser_session(app, tenant: Tenant) -> requests.Session:
@@ -100,6 +107,11 @@ def real_ids_for(operation, tenant: Tenant, finished: tuple[dict, str]) -> dict[
         if "{invite_id}" in operation.path
         else [],
     }
+    campaign = tenant.api.post(
+        "/campaigns", json={"name": "Fuzzed", "agent_id": agent["id"], "tasks": [{"to_number": VALID_NUMBER}]}
+    ).get_json()["data"]
+    entry = tenant.api.post("/dnc", json={"number": fresh_number()}).get_json()["data"]
+    ids |= {"campaign_id": [campaign["id"]], "entry": [entry["id"], entry["number"]], "number": [fresh_number()]}
     if "{call_id}" in operation.path:
         active = tenant.task(agent["id"])
         ids["call_id"].append(tenant.api.post(f"/tasks/{active['id']}/execute").get_json()["data"]["call_id"])
@@ -107,13 +119,13 @@ def real_ids_for(operation, tenant: Tenant, finished: tuple[dict, str]) -> dict[
 
 
 def with_real_values(case, picks: dict):
-    """Swap generated path ids, and body agent_id/to_number/allowed_countries, for real ones where a
-    pick says so."""
+    """Swap generated path ids, and body agent_id/to_number/number/allowed_countries, for real ones
+    where a pick says so."""
     for name in case.path_parameters or {}:
         if picks.get(name) is not None:
             case.path_parameters[name] = picks[name]
     if isinstance(case.body, dict):
-        for name in ("agent_id", "to_number", "allowed_countries"):
+        for name in ("agent_id", "to_number", "number", "allowed_countries"):
             if name in case.body and picks.get(name) is not None:
                 case.body[name] = picks[name]
     return case

@@ -62,6 +62,7 @@ def assert_refused(messages: list[dict], reason: str) -> None:
     """One `error` message saying `reason`, and nothing after it (the socket was closed)."""
     assert [m["type"] for m in messages] == ["error"], messages
     assert reason.lower() in messages[0]["data"]["message"].lower(), messages
+    assert messages[0]["error"] == messages[0]["data"]["message"]  # the contract reads message.error
 
 
 def test_own_credentials_are_accepted(live_server, calls):

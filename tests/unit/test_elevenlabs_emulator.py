@@ -74,3 +74,31 @@ def test_wall_clock_mode_runs_the_call_in_scaled_time():
         ref = CallRef("c", placed.provider_call_id, placed.provider_data)
         time.sleep(0.3)  # 60 emulated seconds: the call and its analysis are done
         assert provider.poll(ref).status == "completed"
+
+
+def test_agents_are_listed_in_pages_and_the_reachability_check_reads_the_list(emulator):
+    first, second = create_agent(emulator), create_agent(emulator)
+    response = requests.get(f"{emulator.url}/v1/convai/agents?page_size=1", headers=headers(emulator))
+    page = response.json()
+    assert response.status_code == 200 and len(page["agents"]) == 1 and page["has_more"] is True
+    assert {a["agent_id"] for a in page["agents"]} <= {first, second}
+    provider = ElevenLabsProvider(api_key=emulator.api_key, api_base_url=emulator.url)
+    provider.check_reachable(AgentSpec("a", "A", "Prompt.", None, {}, {}))  # no remote copy yet: the list
+    listed = emulator.last_request("GET", "/v1/convai/agents")
+    assert listed.query == {"page_size": "1"} and listed.path == "/v1/convai/agents"
+
+
+def test_a_conversation_missing_a_dynamic_variable_fails_at_once(emulator):
+    defaults = {"dynamic_variable_placeholders": {"plan": "Gold"}}
+    agent = {"first_message": "Hi {{name}}", "prompt": {"prompt": "About {{plan}}"}, "dynamic_variables": defaults}
+    body = {"conversation_config": {"agent": agent}}
+    agent_id = requests.post(f"{emulator.url}/v1/convai/agents/create", json=body, headers=headers(emulator)).json()[
+        "agent_id"
+    ]
+    call = {"agent_id": agent_id, "agent_phone_number_id": emulator.phone_number_id, "to_number": "+14155550123"}
+    placed = requests.post(f"{emulator.url}/v1/convai/twilio/outbound-call", json=call, headers=headers(emulator))
+    conversation_id = placed.json()["conversation_id"]
+    emulator.finish(conversation_id)
+    conversation = emulator.conversation(conversation_id)
+    assert conversation["status"] == "failed"
+    assert conversation["metadata"]["termination_reason"] == "Missing required dynamic variables in first message: name"

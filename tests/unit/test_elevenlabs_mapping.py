@@ -5,12 +5,9 @@ from __future__ import annotations
 import pytest
 
 from webapp.telephony.base import AgentSpec, CallRequest
-from webapp.telephony.elevenlabs.agent_config import (
-    agent_payload,
-    flatten_dynamic_variables,
-    initiation_client_data,
-)
-from webapp.telephony.elevenlabs.conversation import end_reason, snapshot
+from webapp.telephony.dynamic_variables import flatten as flatten_dynamic_variables
+from webapp.telephony.elevenlabs.agent_config import agent_payload, initiation_client_data
+from webapp.telephony.elevenlabs.conversation import snapshot
 
 
 def conversation(status="done", call_result="answered", termination="", transcript=None, **metadata):
@@ -34,17 +31,49 @@ def conversation(status="done", call_result="answered", termination="", transcri
 @pytest.mark.parametrize(
     ("termination", "expected"),
     [
-        ("end_call tool was called.", "ended_by_agent"),
-        ("Agent ended the call", "ended_by_agent"),
-        ("Maximum duration exceeded", "ended_by_agent"),
-        ("Call ended by remote party", "ended_by_callee"),
-        ("Client disconnected: 1000", "ended_by_callee"),
-        ("", "ended_by_callee"),
-        (None, "ended_by_callee"),
+        ("end_call tool was called.", ("completed", "ended_by_agent", None)),
+        ("transfer_to_number tool was called.", ("completed", "transferred", None)),
+        ("Call ended by remote party", ("completed", "ended_by_callee", None)),
+        ("Client disconnected: 1000", ("completed", "ended_by_callee", None)),
+        ("Client disconnected: 1006", ("failed", None, "dropped")),
+        ("Silence timeout", ("completed", "silence_timeout", None)),
+        ("inactivity timeout", ("completed", "silence_timeout", None)),
+        ("Conversation ended due to user inactivity.", ("completed", "silence_timeout", None)),
+        ("Maximum duration exceeded", ("completed", "max_duration", None)),
+        ("voicemail_detection tool was called.", ("failed", None, "voicemail")),
+        ("Agent ended the call", ("completed", "other", None)),  # not a documented text: not guessed
+        ("Something new happened", ("completed", "other", None)),
+        ("", ("completed", "other", None)),
+        (None, ("completed", "other", None)),
     ],
 )
-def test_end_reason_from_termination_reason(termination, expected):
-    assert end_reason(termination) == expected
+def test_ending_from_termination_reason(termination, expected):
+    snap = snapshot(conversation("done", "answered", termination))
+    assert (snap.status, snap.end_reason, snap.failure_reason) == expected
+    assert snap.termination_reason == (termination or None)  # kept verbatim
+
+
+def test_voicemail_from_the_tool_call_even_when_call_result_says_answered():
+    transcript = [
+        {"role": "user", "message": "Leave a message after the tone.", "time_in_call_secs": 0},
+        {"role": "agent", "message": None, "time_in_call_secs": 5,
+         "tool_calls": [{"tool_name": "voicemail_detection", "params_as_json": "{}"}]},
+    ]  # fmt: skip
+    snap = snapshot(conversation("done", "answered", "Call ended by remote party", transcript=transcript))
+    assert (snap.status, snap.failure_reason) == ("failed", "voicemail")
+
+
+def test_voicemail_from_a_machine_verdict():
+    snap = snapshot(conversation("done", "answered", "Client disconnected: 1000"), answered_by="machine_end_beep")
+    assert (snap.status, snap.failure_reason) == ("failed", "voicemail")
+    assert {"type": "answering_machine_detection", "answered_by": "machine_end_beep"} in snap.events
+    human = snapshot(conversation("done", "answered", "Client disconnected: 1000"), answered_by="human")
+    assert (human.status, human.end_reason) == ("completed", "ended_by_callee")
+
+
+def test_cost_in_credits_and_usd():
+    snap = snapshot(conversation("done", cost=126, cost_fiat=0.025))
+    assert (snap.cost_credits, snap.cost_usd) == (126.0, 0.025)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +94,7 @@ def test_end_reason_from_termination_reason(termination, expected):
 def test_status_and_call_result_mapping(status, call_result, expected):
     snap = snapshot(conversation(status, call_result))
     assert (snap.status, snap.failure_reason) == expected
-    assert snap.end_reason == ("ended_by_callee" if expected[0] == "completed" else None)
+    assert snap.end_reason == ("other" if expected[0] == "completed" else None)
 
 
 def test_failed_conversation_carries_the_provider_error_text():

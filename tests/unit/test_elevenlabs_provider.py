@@ -312,7 +312,7 @@ def test_poll_goes_from_initiated_through_in_progress_to_completed(provider):
     assert final.end_reason == "ended_by_agent"
     assert final.failure_reason is None
     assert final.duration_seconds and final.duration_seconds > 0
-    assert final.cost is not None
+    assert final.cost_credits is not None
     assert final.termination_reason == "end_call tool was called."
     first = final.turns[0]
     assert (first.role, first.text) == ("agent", "Hi Ann, this is Acme about order 42.")

@@ -14,7 +14,7 @@ from tests.emulators import (
     ProviderEmulator,
     WebhookReceiver,
 )
-from webapp.telephony.provider_webhooks import (
+from webapp.telephony.elevenlabs.webhooks import (
     ProviderEvent,
     WebhookPayloadError,
     WebhookSignatureError,

@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from flask import Blueprint
 
 from ..schemas.calls import (
@@ -14,9 +16,10 @@ from ..schemas.calls import (
 )
 from ..services import call_queries as queries
 from ..services import calls as call_service
-from ..services import live, recordings, reports, webhooks
+from ..services import live, recording_links, recordings, reports, webhooks
 from ..sockets import MESSAGE_TYPES
 from ..urls import public_url, websocket_url
+from .auth import Principal
 from .endpoint import endpoint
 from .envelope import ok, paginated
 from .serialize import dump, dump_many
@@ -77,19 +80,29 @@ def get_report(principal, call_id: str):
 def get_recording(principal, call_id: str):
     call = queries.get_call(principal.organization_id, call_id)
     recordings.file_for(call)
+    token, expires_at = recording_links.issue(call.id, call.organization_id)
+    url = public_url("api.calls.stream_recording", call_id=call.id)
     return ok(
         {
             "call_id": call.id,
             "content_type": call.recording_content_type,
-            "recording_url": public_url("api.calls.stream_recording", call_id=call.id),
+            "recording_url": f"{url}?{urlencode({recording_links.QUERY_PARAM: token})}",
+            "expires_at": expires_at.isoformat().replace("+00:00", "Z"),
         }  # fmt: skip
     )
 
 
+def _recording_link_principal(token: str, view_args: dict) -> Principal:
+    return Principal(organization_id=recording_links.organization_for(token, view_args["call_id"]))
+
+
+AUDIO_SCHEMA = {"type": "string", "format": "binary", "description": "audio/wav (simulated) or audio/mpeg (ElevenLabs)"}
+
+
 @bp.get("/<call_id>/recording/stream")
-@endpoint("Stream the recording (supports Range requests)", errors=(404, 416),
-          raw_response={"audio/wav": {"schema": {"type": "string", "format": "binary"}},
-                        "audio/mpeg": {"schema": {"type": "string", "format": "binary"}}})  # fmt: skip
+@endpoint("Stream the recording (supports Range requests)", errors=(404,), range_requests=True,
+          signed_url=(recording_links.QUERY_PARAM, _recording_link_principal),
+          raw_response={"audio/*": {"schema": AUDIO_SCHEMA}})  # fmt: skip
 def stream_recording(principal, call_id: str):
     return recordings.stream(queries.get_call(principal.organization_id, call_id))
 

@@ -27,6 +27,10 @@ class EndpointSpec:
     status: int = 200
     errors: tuple[int, ...] = ()
     raw_response: dict | None = field(default=None)  # for non-JSON responses (audio)
+    operation_id: str | None = None  # default: "<tag>.<view name without the tag's noun>"
+    range_requests: bool = False  # answers Range with 206 (and 416 for a range it can't serve)
+    # A signed URL may stand in for the credentials: (query parameter, fn(token, view kwargs) -> Principal)
+    signed_url: tuple[str, object] | None = None
 
 
 class UnsupportedMediaType(AppError):
@@ -132,7 +136,10 @@ def endpoint(summary: str, **options):
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if spec.auth != "none":
+            token = request.args.get(spec.signed_url[0]) if spec.signed_url else None
+            if token:
+                kwargs["principal"] = spec.signed_url[1](token, kwargs)
+            elif spec.auth != "none":
                 kwargs["principal"] = authenticate(spec.auth, admin=spec.admin)
                 replay = idempotency.begin(kwargs["principal"].organization_id)
                 if replay is not None:

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, session
 from flask_login import current_user
+from werkzeug.routing import BaseConverter
 
 from ..errors import Forbidden
 from ..schemas.org import (
@@ -17,6 +18,16 @@ from .endpoint import endpoint
 from .envelope import ok
 
 bp = Blueprint("organizations", __name__, url_prefix="/organizations")
+
+
+class OrgIdConverter(BaseConverter):
+    """An organization id, never the word `current`: /organizations/current is its own resource,
+    so OPTIONS and 405s there name only its own methods (GET)."""
+
+    regex = r"(?!current(?![^/]))[^/]+"
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("org_id", OrgIdConverter))
 
 
 def organization_out(membership) -> dict:
@@ -56,13 +67,13 @@ def current_organization(principal):
     return ok(organization_out(service.membership(principal.organization_id, principal.user_id)))
 
 
-@bp.get("/<org_id>")
+@bp.get("/<org_id:org_id>")
 @endpoint("Get an organization", auth="session", response=OrganizationOut, errors=(404,))
 def get_organization(principal, org_id: str):
     return ok(organization_out(service.membership(org_id, principal.user_id)))
 
 
-@bp.patch("/<org_id>")
+@bp.patch("/<org_id:org_id>")
 @endpoint("Rename an organization or change its concurrent-call cap", auth="session", body=OrganizationUpdate,
           response=OrganizationOut, errors=(403, 404))  # fmt: skip
 def update_organization(principal, body: OrganizationUpdate, org_id: str):
@@ -74,7 +85,7 @@ def update_organization(principal, body: OrganizationUpdate, org_id: str):
     return ok(organization_out(membership))
 
 
-@bp.post("/<org_id>/switch")
+@bp.post("/<org_id:org_id>/switch")
 @endpoint("Work in another of your organizations", auth="session", response=OrganizationOut,
           errors=(404,))  # fmt: skip
 def switch_organization(principal, org_id: str):
@@ -83,7 +94,7 @@ def switch_organization(principal, org_id: str):
     return ok(organization_out(membership))
 
 
-@bp.get("/<org_id>/webhook-secret")
+@bp.get("/<org_id:org_id>/webhook-secret")
 @endpoint("Reveal the webhook signing secret", auth="session", response=WebhookSecretOut,
           errors=(403, 404))  # fmt: skip
 def get_webhook_secret(principal, org_id: str):
@@ -91,7 +102,7 @@ def get_webhook_secret(principal, org_id: str):
     return ok({"webhook_secret": membership.organization.webhook_secret})
 
 
-@bp.post("/<org_id>/webhook-secret/rotate")
+@bp.post("/<org_id:org_id>/webhook-secret/rotate")
 @endpoint("Rotate the webhook signing secret", auth="session", response=WebhookSecretOut,
           errors=(403, 404))  # fmt: skip
 def rotate_webhook_secret(principal, org_id: str):

@@ -14,7 +14,7 @@ from ..extensions import db, sock
 from ..models import Call
 from ..services import engine
 from ..telephony.base import CallSnapshot
-from ..telephony.provider_webhooks import verify_twilio_signature
+from ..telephony.elevenlabs.webhooks import verify_twilio_signature
 from ..telephony.twilio.agent_socket import AgentSocket, no_delay
 from ..telephony.twilio.bridge import Bridge
 from ..telephony.twilio.provider import HANG_UP_NOTICES, status_snapshot

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import Call
 from ..services import engine, provider_gateway
 from ..telephony.base import CallSnapshot, ProviderError
-from ..telephony.elevenlabs.agent_config import flatten_dynamic_variables
+from ..telephony.dynamic_variables import values as dynamic_variable_values
 from ..telephony.twilio.bridge import CallContext, Hooks, StreamRefused
 from . import tokens
 
@@ -149,7 +149,7 @@ def call_context(call: Call) -> CallContext:
     return CallContext(
         call_id=call.id,
         agent_id=(call.provider_data or {}).get("agent_id") or agent.remote_agent_id,
-        dynamic_variables=flatten_dynamic_variables(task.context_data or {}),
+        dynamic_variables=dynamic_variable_values(task.context_data, agent.dynamic_variables),
         first_message=task.starting_message or agent.starting_message,
         dtmf_rules=agent.dtmf_rules or {},
         voicemail_action=getattr(agent, "voicemail_action", None) or "hang_up",

@@ -20,6 +20,9 @@ class Agent(IdMixin, TimestampMixin, OrgOwnedMixin, db.Model):
     enabled: Mapped[bool] = mapped_column(sa.Boolean, default=True, index=True)
     voice_settings: Mapped[dict] = mapped_column(JSONType, default=dict)
     dtmf_rules: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # Defaults of the {{variables}} the prompt and first message use (a task's context_data wins).
+    dynamic_variables: Mapped[dict] = mapped_column(JSONType, default=dict)
+    ringing_timeout_secs: Mapped[int | None] = mapped_column(sa.Integer)
     # When an answering machine answers a bridged call: hang_up, or leave_message (after the beep).
     voicemail_action: Mapped[str] = mapped_column(sa.String(20), default="hang_up", server_default="hang_up")
     voicemail_message: Mapped[str | None] = mapped_column(sa.Text)

@@ -37,7 +37,8 @@ class Call(IdMixin, TimestampMixin, OrgOwnedMixin, db.Model):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_seconds: Mapped[float | None] = mapped_column(sa.Float)
-    cost: Mapped[float | None] = mapped_column(sa.Float)
+    cost_credits: Mapped[float | None] = mapped_column(sa.Float)
+    cost_usd: Mapped[float | None] = mapped_column(sa.Float)
     termination_reason: Mapped[str | None] = mapped_column(sa.String(200))
     events: Mapped[list] = mapped_column(JSONType, default=list)
     analysis: Mapped[dict | None] = mapped_column(JSONType)  # provider's analysis, if any

@@ -11,7 +11,7 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 
 from ..services import provider_events
-from ..telephony.provider_webhooks import (
+from ..telephony.elevenlabs.webhooks import (
     WebhookPayloadError,
     WebhookSignatureError,
     parse_elevenlabs_event,

@@ -1,10 +1,12 @@
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from .. import safe_regex
+from ..telephony.dynamic_variables import NAME as VARIABLE_NAME
+from ..telephony.dynamic_variables import SYSTEM_PREFIX
 from .common import MAX_OFFSET, OutModel, StrictModel, Text, not_null
 from .phone import PhoneNumber
 
@@ -36,7 +38,18 @@ class NavigationRule(StrictModel):
         return value
 
 
+def _input_rule_schema(schema: dict) -> None:
+    """The conditional requirements the validator enforces, in the schema too."""
+    schema["allOf"] = [
+        {"if": {"properties": {"action": {"const": "transfer"}}}, "then": {"required": ["to_number"]}},
+        {"if": {"properties": {"action": {"const": "label"}}}, "then": {"required": ["label"]}},
+    ]
+    schema["description"] = "`transfer` needs `to_number`; `label` needs `label`."
+
+
 class InputRule(StrictModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_input_rule_schema)
+
     action: Literal["confirm", "decline", "opt_out", "end_call", "transfer", "label"]
     label: Text(100) | None = None
     to_number: PhoneNumber | None = None
@@ -52,7 +65,11 @@ class InputRule(StrictModel):
 
 class DtmfRules(StrictModel):
     navigation: list[NavigationRule] = Field(default_factory=list, max_length=20)
-    inputs: dict[str, InputRule] = Field(default_factory=dict)
+    inputs: dict[str, InputRule] = Field(
+        default_factory=dict,
+        description="What a key the callee presses means; keys are one of 0-9, * or #",
+        json_schema_extra={"propertyNames": {"pattern": DTMF_KEY}},
+    )
 
     @field_validator("inputs")
     @classmethod
@@ -63,6 +80,33 @@ class DtmfRules(StrictModel):
         return value
 
 
+DynamicVariableValue = (
+    Annotated[str, StringConstraints(max_length=1000)] | bool | int | Annotated[float, Field(allow_inf_nan=False)]
+)
+DYNAMIC_VARIABLES_DESCRIPTION = (
+    "Default values of the `{{variables}}` used in `system_prompt` and `starting_message`; a task's "
+    "`context_data` (nested keys joined with `_`) overrides them. Names: letters, digits and `_`, "
+    "not starting with a digit or `system__`. A task whose agent uses a variable with neither a "
+    "value nor a default is refused (400) at creation and at execute."
+)
+RINGING_TIMEOUT_DESCRIPTION = "How long to let the phone ring before giving up, in seconds (provider default if unset)."
+
+
+def _check_variable_names(value: dict | None) -> dict | None:
+    if value is None:
+        return value
+    if len(value) > MAX_DYNAMIC_VARIABLES:
+        raise ValueError(f"at most {MAX_DYNAMIC_VARIABLES} variables are allowed")
+    bad = [name for name in value if not VARIABLE_NAME.match(name) or name.startswith(SYSTEM_PREFIX)]
+    if bad:
+        raise ValueError(
+            f"names must be letters, digits and _, not start with a digit or {SYSTEM_PREFIX}; got {', '.join(bad)}"
+        )
+    return value
+
+
+DynamicVariables = dict[str, DynamicVariableValue]
+MAX_DYNAMIC_VARIABLES = 100
 VoicemailAction = Literal["hang_up", "leave_message"]
 VOICEMAIL_DESCRIPTION = (
     "When an answering machine answers (TELEPHONY_PROVIDER=twilio, Twilio's detection): hang_up ends the call "
@@ -79,8 +123,13 @@ class AgentCreate(StrictModel):
     enabled: bool = True
     voice_settings: VoiceSettings = Field(default_factory=VoiceSettings)
     dtmf_rules: DtmfRules = Field(default_factory=DtmfRules)
+    dynamic_variables: DynamicVariables = Field(default_factory=dict, description=DYNAMIC_VARIABLES_DESCRIPTION)
+    ringing_timeout_secs: int | None = Field(None, ge=5, le=600, description=RINGING_TIMEOUT_DESCRIPTION)
+
     voicemail_action: VoicemailAction = Field("hang_up", description=VOICEMAIL_DESCRIPTION)
     voicemail_message: Text(1000, min_length=1) | None = None
+
+    _check_variables = field_validator("dynamic_variables")(_check_variable_names)
 
     @model_validator(mode="after")
     def message_to_leave(self) -> "AgentCreate":
@@ -98,10 +147,15 @@ class AgentUpdate(StrictModel):
     enabled: bool | None = Field(None, json_schema_extra=not_null)
     voice_settings: VoiceSettings | None = None
     dtmf_rules: DtmfRules | None = None
+    dynamic_variables: DynamicVariables | None = Field(None, description=DYNAMIC_VARIABLES_DESCRIPTION)
+    ringing_timeout_secs: int | None = Field(None, ge=5, le=600, description=RINGING_TIMEOUT_DESCRIPTION)
+
     voicemail_action: VoicemailAction | None = Field(
         None, description=VOICEMAIL_DESCRIPTION, json_schema_extra=not_null
     )
     voicemail_message: Text(1000, min_length=1) | None = None
+
+    _check_variables = field_validator("dynamic_variables")(_check_variable_names)
 
 
 NOT_NULLABLE_AGENT_FIELDS = ("name", "system_prompt", "enabled", "language", "voicemail_action")
@@ -121,8 +175,10 @@ class AgentOut(OutModel):
     starting_message: str | None
     language: str
     enabled: bool
-    voice_settings: dict
-    dtmf_rules: dict
+    voice_settings: VoiceSettings
+    dtmf_rules: DtmfRules
+    dynamic_variables: dict[str, str | bool | int | float]
+    ringing_timeout_secs: int | None
     voicemail_action: str
     voicemail_message: str | None
     remote_agent_id: str | None

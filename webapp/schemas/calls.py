@@ -37,7 +37,7 @@ class ReportOut(BaseModel):
     extracted_data: dict[str, Any]
     metrics: ReportMetrics
     source: Literal["provider", "local"]
-    generated_at: str
+    generated_at: str = Field(json_schema_extra={"format": "date-time"})
 
 
 class CallOut(OutModel):
@@ -54,7 +54,8 @@ class CallOut(OutModel):
     answered_at: datetime | None
     ended_at: datetime | None
     duration_seconds: float | None
-    cost: float | None
+    cost_credits: float | None = Field(description="What the provider charged, in its credits (ElevenLabs credits)")
+    cost_usd: float | None = Field(description="The same in US dollars, when the provider gives it")
     has_recording: bool
     created_at: datetime
     updated_at: datetime
@@ -97,9 +98,12 @@ class ExecuteOut(BaseModel):
 
 class RecordingOut(BaseModel):
     call_id: str
-    recording_url: str
+    recording_url: str = Field(
+        description="A signed link to the audio that needs no Authorization header (use it as <audio src>); "
+        "valid until expires_at (15 minutes), for this call only"
+    )
     content_type: str
-    expires_at: datetime | None = None
+    expires_at: datetime
 
 
 class CallActionOut(BaseModel):

@@ -78,7 +78,15 @@ def normalise_typed(value: str, region: str = DEFAULT_REGION) -> str:
 PhoneNumber = Annotated[
     str,
     AfterValidator(validate_e164),
-    WithJsonSchema({"type": "string", "pattern": E164.pattern, "examples": ["+14155550123"]}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": E164.pattern,
+            "examples": ["+14155550123"],
+            "description": "E.164 (+ country code and number, digits only), and a valid, dialable number "
+            "for its country according to libphonenumber (possible length and an assigned range)",
+        }
+    ),
 ]
 
 # Any valid number, whatever its type (e.g. for the do-not-call list, which may list premium numbers).

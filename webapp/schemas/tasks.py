@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -32,14 +32,26 @@ def _not_a_boolean(value):
     return value
 
 
+WEBHOOK_URL_DESCRIPTION = (
+    "https only (http to loopback only when the server sets WEBHOOK_ALLOW_LOOPBACK); private, "
+    "loopback and link-local addresses are refused, at save time and when delivering"
+)
+WEBHOOK_EVENTS_DESCRIPTION = "Events to send to webhook_url; left out with a webhook_url, all three are sent"
+
+
+WebhookUrl = Annotated[Text(2048), Field(json_schema_extra={"format": "uri", "pattern": "^https://"})]
+
+
 class TaskFields(StrictModel):
     description: Text(2000) | None = None
     starting_message: Text(2000) | None = None
     context_data: ContextData = Field(default_factory=dict)
     priority: int = Field(0, ge=-MAX_PRIORITY, le=MAX_PRIORITY, description="Higher runs first")
     scheduled_at: AwareDatetime | None = Field(None, description="ISO-8601 with a time zone")
-    webhook_url: Text(2048) | None = None
-    webhook_events: list[WebhookEvent] = Field(default_factory=list, max_length=3)
+    webhook_url: WebhookUrl | None = Field(None, description=WEBHOOK_URL_DESCRIPTION)
+    webhook_events: list[WebhookEvent] = Field(
+        default_factory=list, max_length=3, description=WEBHOOK_EVENTS_DESCRIPTION
+    )
 
     _check_webhook_url = field_validator("webhook_url")(_webhook_url)
     _check_priority = field_validator("priority", mode="before")(_not_a_boolean)
@@ -64,7 +76,7 @@ class TaskUpdate(StrictModel):
     context_data: ContextData | None = Field(None, json_schema_extra=not_null)
     priority: int | None = Field(None, ge=-MAX_PRIORITY, le=MAX_PRIORITY, json_schema_extra=not_null)
     scheduled_at: AwareDatetime | None = None
-    webhook_url: Text(2048) | None = None
+    webhook_url: WebhookUrl | None = Field(None, description=WEBHOOK_URL_DESCRIPTION)
     webhook_events: list[WebhookEvent] | None = Field(None, max_length=3, json_schema_extra=not_null)
 
     _check_webhook_url = field_validator("webhook_url")(_webhook_url)

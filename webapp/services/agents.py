@@ -47,6 +47,8 @@ def update_agent(org_id: str, agent_id: str, data: AgentUpdate) -> Agent:
     for name, model in (("voice_settings", VoiceSettings), ("dtmf_rules", DtmfRules)):
         if name in fields and fields[name] is None:
             fields[name] = model().model_dump(mode="json")  # null resets to the shape create gives
+    if "dynamic_variables" in fields and fields["dynamic_variables"] is None:
+        fields["dynamic_variables"] = {}
     apply_fields(agent, fields)
     if agent.voicemail_action == "leave_message" and not agent.voicemail_message:
         db.session.rollback()

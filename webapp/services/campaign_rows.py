@@ -1,17 +1,15 @@
 """Per-row validation of campaign uploads: each row stands alone, a bad row is reported with its
 reasons and never sinks the others."""
 
-import re
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
 from ..schemas.campaigns import CampaignTaskRow
 from ..schemas.phone import costly_type_refusal, validate_format
+from ..telephony.dynamic_variables import missing_for_call
 from . import dnc
 from .destinations import country_refusal
-
-PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 
 @dataclass
@@ -25,10 +23,10 @@ class RowCheck:
         )
 
 
-def agent_variables(agent) -> set[str]:
-    """The {{variables}} the agent's prompts use, which each row's context_data must provide."""
-    text = " ".join(filter(None, (agent.starting_message, agent.system_prompt)))
-    return set(PLACEHOLDER.findall(text))
+def missing_row_variables(agent, context_data: dict) -> list[str]:
+    """The {{variables}} the agent's prompts use that this row's context_data doesn't provide and
+    the agent has no default for (the same rule as a task's: telephony.dynamic_variables)."""
+    return sorted(missing_for_call(agent, context_data))
 
 
 def destination_refusal(number: str) -> str | None:
@@ -38,7 +36,6 @@ def destination_refusal(number: str) -> str | None:
 
 def check_rows(org_id: str, agent, rows: list, *, existing_numbers: set[str], offset: int = 0) -> RowCheck:
     result = RowCheck()
-    needed = agent_variables(agent)
     parsed: list[tuple[int, CampaignTaskRow | None, dict[str, str], object]] = []
     for index, raw in enumerate(rows, start=offset):
         reasons: dict[str, str] = {}
@@ -63,7 +60,7 @@ def check_rows(org_id: str, agent, rows: list, *, existing_numbers: set[str], of
                 refusal = destination_refusal(row.to_number) or country_refusal(org_id, row.to_number)
                 if refusal:
                     reasons["not_allowed"] = refusal
-            missing = sorted(needed - set(row.context_data))
+            missing = missing_row_variables(agent, row.context_data)
             if missing:
                 reasons["missing_variables"] = "context_data lacks " + ", ".join(missing)
         parsed.append((index, row, reasons, to_number))

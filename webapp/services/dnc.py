@@ -83,6 +83,8 @@ def skip_pending_tasks(org_id: str, number: str) -> int:
 
 def remove(org_id: str, entry_or_number: str) -> None:
     """Remove by entry id or by number."""
+    if "\x00" in entry_or_number:  # no entry holds NUL, and PostgreSQL refuses to compare text with one
+        raise NotFound("Do-not-call entry")
     entry = db.session.execute(
         owned(DncEntry, org_id).where(
             sa.or_(DncEntry.id == entry_or_number[:36], DncEntry.number == entry_or_number[:20])

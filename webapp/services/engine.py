@@ -17,7 +17,7 @@ from ..models import ACTIVE_CALL_STATUSES, TERMINAL_CALL_STATUSES, Call, Task, T
 from ..outbox import after_commit, enqueue_after_commit, publish_after_commit
 from ..queues import job
 from ..telephony.base import CallSnapshot, ProviderError
-from . import agent_sync, attempts, dispatch, dnc, recordings, reports, webhooks
+from . import agent_sync, attempts, change_clock, dispatch, dnc, recordings, reports, webhooks
 from .provider_gateway import call_ref, call_request, provider
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ def start_call(call_id: str) -> str:
     call.provider_data = placed.provider_data
     call.last_event_at = utcnow()
     webhooks.schedule(call, "call_started")
+    change_clock.schedule_after_commit(call)
     db.session.commit()
     return "placed"
 
@@ -119,7 +120,7 @@ def _advance_status(call: Call, snapshot: CallSnapshot) -> bool:
 def copy_details(call: Call, snapshot: CallSnapshot) -> bool:
     """Copy the provider's end-of-call details; returns whether anything changed."""
     changed = False
-    for name in ("duration_seconds", "cost", "termination_reason", "analysis"):
+    for name in ("duration_seconds", "cost_credits", "cost_usd", "termination_reason", "analysis"):
         value = getattr(snapshot, name)
         if value is not None and getattr(call, name) != value:
             setattr(call, name, value)
@@ -142,10 +143,15 @@ def stage_snapshot(call: Call, snapshot: CallSnapshot) -> bool:
     if not (new_turns or status_changed or details_changed):
         return False
     call.last_event_at = utcnow()
+    # The call is in progress before its first words arrive (status first), and they arrive
+    # before it ends (turns first).
+    if status_changed and call.status == "in_progress":
+        publish_after_commit(call.id, status_message(call))
     if new_turns:
         publish_after_commit(call.id, transcript_message(call, new_turns))
     if status_changed:
-        publish_after_commit(call.id, status_message(call))
+        if call.status != "in_progress":
+            publish_after_commit(call.id, status_message(call))
         if not call.is_active:
             enqueue_after_commit(finalize_call, call.id)
             after_commit(dispatch.request_dispatch, call.organization_id)  # a slot is free
@@ -187,13 +193,43 @@ def sync_active_calls(limit: int = 5000) -> int:
         sa.select(Call.id).where(*active).order_by(Call.last_event_at).limit(limit)
     ).scalars().all()  # fmt: skip
     changed = 0
+    clocked = change_clock.enabled()
     for start in range(0, len(call_ids), SYNC_BATCH_SIZE):
         batch = call_ids[start : start + SYNC_BATCH_SIZE]
+        if clocked:  # the change clock syncs these when they change; poll only the ones it lost
+            clock_has = change_clock.scheduled(batch)
+            batch = [call_id for call_id in batch if call_id not in clock_has]
         calls = db.session.execute(sa.select(Call).where(Call.id.in_(batch), *active)).scalars().all()
         polled = [(call, snapshot) for call in calls if (snapshot := poll(call)) is not None]
         changed += sum(1 for call, snapshot in polled if stage_snapshot(call, snapshot))
+        for call, _ in polled if clocked else ():
+            change_clock.schedule_after_commit(call)
         db.session.commit()
     return changed
+
+
+def sync_due_calls() -> int:
+    """Sync the calls whose next change (change_clock) has come, in one transaction; each is scored
+    again by its next change once it commits. Returns how many were due."""
+    call_ids = change_clock.claim_due()
+    if not call_ids:
+        return 0
+    calls = db.session.execute(
+        sa.select(Call).where(Call.id.in_(call_ids), Call.status.in_(ACTIVE_CALL_STATUSES))
+    ).scalars().all()  # fmt: skip
+    for call in calls:
+        snapshot = poll(call)
+        if snapshot is not None:
+            stage_snapshot(call, snapshot)
+        change_clock.schedule_after_commit(call)
+    change_clock.forget_after_commit(set(call_ids) - {call.id for call in calls})
+    try:
+        db.session.commit()
+    except sa.exc.DBAPIError as exc:  # e.g. a concurrent writer stored the same turn first
+        db.session.rollback()
+        log.warning("syncing %d due calls failed (%s); trying them again shortly", len(call_ids), exc.orig)
+        change_clock.retry_soon(call_ids)
+    return len(call_ids)
 
 
 @job(queue="calls", retry=(2, 10, 30))

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import Call
 from ..telephony.base import CallSnapshot
-from ..telephony.provider_webhooks import ProviderEvent
+from ..telephony.elevenlabs.webhooks import ProviderEvent
 from . import engine, recordings
 
 log = logging.getLogger(__name__)
@@ -50,9 +50,26 @@ def _store_audio(call: Call, audio: bytes | None) -> bool:
     return True
 
 
+def _record_verdict(call: Call, answered_by: str | None) -> bool:
+    """Keep Twilio's answering-machine verdict with the call: the provider reads it when it
+    classifies how the call ended (a machine means voicemail). A call that has already ended
+    keeps its outcome (calls only move forward); the verdict is still recorded, and joins its
+    events if it is not finalized yet."""
+    if not answered_by or (call.provider_data or {}).get("answered_by") == answered_by:
+        return False
+    call.provider_data = {**(call.provider_data or {}), "answered_by": answered_by}
+    db.session.commit()
+    if call.is_active or call.finalized_at is not None:
+        return True
+    snapshot = engine.poll(call)
+    if snapshot is not None:
+        engine.apply_snapshot(call, snapshot)
+    return True
+
+
 def apply(event: ProviderEvent) -> dict:
     """What the event changed, as the webhook's answer: {applied, call_id[, note]}."""
-    if event.kind not in SNAPSHOT_KINDS and event.kind != "post_call_audio":
+    if event.kind not in SNAPSHOT_KINDS and event.kind not in ("post_call_audio", "answering_machine_detection"):
         return {"applied": False, "call_id": None, "note": f"Events of type {event.kind!r} are not used"}
     call = find_call(event)
     if call is None:
@@ -62,6 +79,8 @@ def apply(event: ProviderEvent) -> dict:
     try:
         if event.kind == "post_call_audio":
             applied = _store_audio(call, event.audio)
+        elif event.kind == "answering_machine_detection":
+            applied = _record_verdict(call, event.answered_by)
         else:
             snapshot = phone_leg(event.snapshot) if event.kind == "twilio_status" else event.snapshot
             applied = engine.apply_snapshot(call, snapshot)

@@ -37,6 +37,8 @@ def agent_spec(agent: Agent) -> AgentSpec:
         dtmf_rules=agent.dtmf_rules or {},
         language=agent.language,
         remote_agent_id=agent.remote_agent_id,
+        dynamic_variables=agent.dynamic_variables or {},
+        ringing_timeout_secs=agent.ringing_timeout_secs,
     )
 
 

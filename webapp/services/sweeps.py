@@ -123,7 +123,7 @@ def redispatch_deliveries() -> int:
     now = utcnow()
     for delivery in due:
         delivery.next_attempt_at = now
-        enqueue_after_commit(webhooks.deliver, delivery.id)
+        webhooks.dispatch_after_commit(delivery.id)
     db.session.commit()
     return len(due)
 

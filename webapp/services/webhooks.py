@@ -1,44 +1,41 @@
 """Signed webhook deliveries, sent by RQ jobs with retries; every attempt is recorded.
 
 A delivery row is created in the transaction of the change it reports, due at `next_attempt_at`;
-its job is dispatched after that commit. A worker killed mid-POST leaves the row due: the sweep
-sends it again, with the same X-Webhook-Id (the delivery id). A short Redis lease keeps two
-workers from sending the same delivery at once.
+it is dispatched after that commit (see dispatch_after_commit: deliveries due now are sent in
+batches). A worker killed mid-POST leaves the row due: the sweep sends it again, with the same
+X-Webhook-Id (the delivery id). A short Redis lease keeps two workers from sending the same
+delivery at once; the SSRF check (netguard) runs before every attempt.
 """
 
-import hashlib
-import hmac
 import json
 import logging
 import time
+from collections import Counter
 from datetime import timedelta
 
 import requests
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import lazyload
 
 from ..extensions import db
 from ..models import Call, Organization, WebhookAttempt, WebhookDelivery, utcnow
 from ..models.base import new_id
 from ..netguard import UnsafeAddress, resolve_safe_addresses
-from ..outbox import enqueue_after_commit
-from ..queues import end_lease, job, lease
+from ..outbox import after_commit, enqueue_after_commit
+from ..queues import end_leases, enqueue, job, lease_many, namespaced, redis_client
+from . import webhook_http
 from .analysis import report_excerpt, transcript_excerpt
 from .scoping import owned
+from .webhook_http import sign  # noqa: F401 - part of this module's interface (receivers' docs, tests)
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = {408, 429}
 TERMINAL_EVENTS = ("call_completed", "call_failed")
 DUE_TOLERANCE = timedelta(seconds=1)  # RQ's scheduler may run a job a little before its time
-USER_AGENT = "voice-agents-webhooks/1.0"
-_http = requests.Session()
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+BATCH_SIZE = 50  # deliveries per deliver_due job
+DUE_LIST = "webhooks:due"  # Redis list of delivery ids due now (namespaced)
+DRAIN_QUEUED = "webhooks:drain-queued"  # set while a deliver_due job waits in the queue
 
 
 def artifacts(call: Call) -> dict:
@@ -96,7 +93,7 @@ def schedule(call: Call, event_type: str, due_at=None) -> WebhookDelivery | None
         status="pending", next_attempt_at=due_at or utcnow(),
     )  # fmt: skip
     db.session.add(delivery)
-    enqueue_after_commit(deliver, delivery_id, at=due_at)
+    dispatch_after_commit(delivery_id, at=due_at)
     return delivery
 
 
@@ -115,7 +112,7 @@ def release_waiting(call: Call) -> int:
     for delivery in waiting:
         delivery.payload = {**delivery.payload, "data": {**delivery.payload["data"], "artifacts": artifacts(call)}}
         delivery.next_attempt_at = utcnow()
-        enqueue_after_commit(deliver, delivery.id)
+        dispatch_after_commit(delivery.id)
     return len(waiting)
 
 
@@ -124,61 +121,116 @@ def retry_delays() -> tuple[float, ...]:
     return tuple(current_app.config["WEBHOOK_RETRY_DELAYS"])
 
 
-def _post(delivery: WebhookDelivery, secret: str) -> tuple[int | None, str | None]:
-    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        "X-Webhook-Id": delivery.id,
-        "X-Webhook-Event": delivery.event_type,
-        "X-Webhook-Signature": sign(secret, int(time.time()), body),
-    }
-    response = _http.post(
-        delivery.url, data=body, headers=headers, allow_redirects=False,
-        timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"],
-    )  # fmt: skip
-    if 300 <= response.status_code < 400:
-        return response.status_code, "redirects are not followed"
-    return response.status_code, None
-
-
 def lease_seconds() -> float:
     return current_app.config["WEBHOOK_TIMEOUT_SECONDS"] + 5
 
 
+# Dispatch. A delivery due now goes on a Redis list that `deliver_due` jobs drain BATCH_SIZE at a
+# time (one RQ job, one read and one lease round trip per batch instead of per delivery); one due
+# later (a retry, a terminal event waiting for its recording) is an RQ job at that time. Either way
+# the row stays due until an attempt is committed, so a lost list entry or job is sent again by
+# the sweep (services.sweeps), with the same X-Webhook-Id.
+
+
+def dispatch_after_commit(delivery_id: str, at=None) -> None:
+    """Send the delivery (at `at`, default now) once the current transaction commits."""
+    if at is not None and at > utcnow() + DUE_TOLERANCE:
+        enqueue_after_commit(deliver, delivery_id, at=at)
+    else:
+        after_commit(push_due, [delivery_id])
+
+
+def push_due(delivery_ids: list[str]) -> None:
+    """Queue deliveries that are due now (outside a transaction, or as an after-commit callback)."""
+    if delivery_ids:
+        redis_client().rpush(namespaced(DUE_LIST), *delivery_ids)
+        _ensure_drain()
+
+
+def _ensure_drain() -> None:
+    """One `deliver_due` job waiting at a time; each takes the flag down as it starts."""
+    if redis_client().set(namespaced(DRAIN_QUEUED), "1", ex=60, nx=True):
+        enqueue(deliver_due)
+
+
+@job(queue="webhooks")
+def deliver_due() -> str:
+    """Send the next BATCH_SIZE due deliveries. If more are waiting, another drain job is queued
+    first, so the next free worker process sends those meanwhile."""
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.delete(namespaced(DRAIN_QUEUED))
+    pipe.lpop(namespaced(DUE_LIST), BATCH_SIZE)
+    pipe.llen(namespaced(DUE_LIST))
+    _, popped, remaining = pipe.execute()
+    if remaining:
+        _ensure_drain()
+    ids = list(dict.fromkeys(raw.decode() for raw in popped or ()))
+    return deliver_many(ids) if ids else "nothing due"
+
+
 @job(queue="webhooks")
 def deliver(delivery_id: str) -> str:
-    """One attempt, if the delivery is due and no other worker is sending it right now."""
-    key = f"delivery:{delivery_id}"
-    if not lease(key, lease_seconds()):
+    """One attempt at one delivery (a scheduled retry), if it is due and nobody is sending it."""
+    return deliver_many([delivery_id])
+
+
+def deliver_many(delivery_ids: list[str]) -> str:
+    """One attempt at each delivery that is due, not settled and not being sent by another worker
+    right now (a Redis lease per delivery, taken for all of them in one round trip). Each attempt is
+    recorded and committed on its own. Deliveries not reached before the leases would run out go
+    back on the due list."""
+    taken = lease_many([f"delivery:{i}" for i in delivery_ids], lease_seconds())
+    mine = [delivery_id for delivery_id, ok in zip(delivery_ids, taken, strict=True) if ok]
+    if not mine:
         return "being sent by another worker"
+    outcomes: Counter = Counter()
+    leased_at = time.monotonic()
+    # an attempt starts only while the leases still cover a whole timeout after it (plus 1 s)
+    budget = max(0.5, lease_seconds() - current_app.config["WEBHOOK_TIMEOUT_SECONDS"] - 1)
     try:
-        found = db.session.execute(
-            sa.select(WebhookDelivery, Organization.webhook_secret)
-            .join(Organization, Organization.id == WebhookDelivery.organization_id)
-            .where(WebhookDelivery.id == delivery_id)
-            .options(lazyload(WebhookDelivery.attempts))
-        ).first()
-        if found is None or found[0].status in ("delivered", "failed"):
-            return "nothing to do"
-        delivery, secret = found
-        if delivery.next_attempt_at is not None and delivery.next_attempt_at > utcnow() + DUE_TOLERANCE:
-            return "not due yet"  # a duplicate dispatch; the scheduled one comes at next_attempt_at
-        return _attempt(delivery, secret)
+        rows = db.session.execute(_DUE_ROWS.where(WebhookDelivery.id.in_(mine))).all()
+        db.session.rollback()  # no transaction held open across the HTTP requests
+        left = []
+        for row in rows:
+            if time.monotonic() - leased_at > budget:
+                left.append(row.id)
+            elif row.next_attempt_at is not None and row.next_attempt_at > utcnow() + DUE_TOLERANCE:
+                outcomes["not due yet"] += 1  # a duplicate dispatch; the scheduled one comes later
+            else:
+                outcomes[_attempt(row)] += 1
+        if left:
+            push_due(left)
+            outcomes["requeued"] += len(left)
     finally:
-        end_lease(key)
+        end_leases([f"delivery:{i}" for i in mine])
+    return ", ".join(f"{n} {what}" for what, n in sorted(outcomes.items())) or "nothing to do"
 
 
-def _attempt(delivery: WebhookDelivery, secret: str) -> str:
-    number = delivery.attempt_count + 1
+_DUE_ROWS = (
+    sa.select(WebhookDelivery.id, WebhookDelivery.url, WebhookDelivery.payload, WebhookDelivery.event_type,
+              WebhookDelivery.attempt_count, WebhookDelivery.next_attempt_at, Organization.webhook_secret)
+    .join(Organization, Organization.id == WebhookDelivery.organization_id)
+    .where(WebhookDelivery.status.in_(("pending", "retrying")))
+)  # fmt: skip
+
+
+def _attempt(row) -> str:
+    number = row.attempt_count + 1
     started = time.perf_counter()
     retryable = False
     status_code = None
+    error = None
     try:
-        resolve_safe_addresses(delivery.url, allow_loopback=current_app.config.get("WEBHOOK_ALLOW_LOOPBACK", False))
-        status_code, error = _post(delivery, secret)
+        resolve_safe_addresses(row.url, allow_loopback=current_app.config.get("WEBHOOK_ALLOW_LOOPBACK", False))
+        body = json.dumps(row.payload, separators=(",", ":")).encode()
+        status_code = webhook_http.post(
+            row.url, body, secret=row.webhook_secret, delivery_id=row.id, event_type=row.event_type,
+            timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"],
+        )  # fmt: skip
         retryable = status_code in RETRYABLE_STATUSES or status_code >= 500
-        if error is None and not (200 <= status_code < 300):
+        if 300 <= status_code < 400:
+            error = "redirects are not followed"
+        elif not (200 <= status_code < 300):
             error = f"HTTP {status_code}"
     except UnsafeAddress as exc:
         error = f"refused: {exc}"
@@ -186,30 +238,34 @@ def _attempt(delivery: WebhookDelivery, secret: str) -> str:
         error = f"{type(exc).__name__}: {exc}"[:500]
         retryable = True
     latency_ms = int((time.perf_counter() - started) * 1000)
-    # Added on its own, not appended to delivery.attempts (which would load every earlier attempt).
-    db.session.add(
-        WebhookAttempt(
-            delivery_id=delivery.id, number=number, status_code=status_code, latency_ms=latency_ms, error=error
+    return _record(row.id, number, status_code, latency_ms, error, retryable=retryable)
+
+
+def _record(delivery_id: str, number: int, status_code, latency_ms: int, error, *, retryable: bool) -> str:
+    """The attempt and the delivery's new state, committed together (plain statements: nothing is
+    loaded into the session)."""
+    delays = retry_delays()
+    now = utcnow()
+    if error is None:
+        values = {"status": "delivered", "delivered_at": now, "next_attempt_at": None}
+    elif retryable and number <= len(delays):
+        values = {"status": "retrying", "next_attempt_at": now + timedelta(seconds=delays[number - 1])}
+        enqueue_after_commit(deliver, delivery_id, at=values["next_attempt_at"])
+    else:
+        values = {"status": "failed", "next_attempt_at": None}
+    db.session.execute(
+        sa.insert(WebhookAttempt).values(
+            delivery_id=delivery_id, number=number, status_code=status_code, latency_ms=latency_ms, error=error
         )
     )
-    delivery.attempt_count = number
-    return _settle(delivery, succeeded=error is None, retryable=retryable)
-
-
-def _settle(delivery: WebhookDelivery, *, succeeded: bool, retryable: bool) -> str:
-    delays = retry_delays()
-    if succeeded:
-        delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", utcnow(), None
-    elif retryable and delivery.attempt_count <= len(delays):
-        delay = delays[delivery.attempt_count - 1]
-        delivery.status, delivery.next_attempt_at = "retrying", utcnow() + timedelta(seconds=delay)
-    else:
-        delivery.status, delivery.next_attempt_at = "failed", None
-    status = delivery.status
-    if status == "retrying":
-        enqueue_after_commit(deliver, delivery.id, at=delivery.next_attempt_at)
-    db.session.commit()  # expires the row: reading it afterwards would load it (and its attempts) again
-    return status
+    db.session.execute(
+        sa.update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id)
+        .values(attempt_count=number, **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return values["status"]
 
 
 def deliveries_for_call(org_id: str, call_id: str) -> list[WebhookDelivery]:

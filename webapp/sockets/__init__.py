@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("sockets", __name__)
 
-MESSAGE_TYPES = ["connected", "transcript_update", "call_status_update", "error"]
+MESSAGE_TYPES = ["connected", "transcript_update", "call_status_update", "error", "pong"]
 IDLE_POLL_SECONDS = 1.0
 STATUS_CHECK_SECONDS = 5.0  # an idle socket reads its call's status this often (a missed end closes it)
 FELL_BEHIND = "This connection fell too far behind the call and was dropped; reconnect to resume"
@@ -29,6 +29,12 @@ FELL_BEHIND = "This connection fell too far behind the call and was dropped; rec
 
 def _send(ws, type_: str, data: dict) -> None:
     ws.send(json.dumps(events.message(type_, data)))
+
+
+def _send_error(ws, message: str) -> None:
+    """{type: "error", error: <message>, data: {message}, timestamp}: `error` at the top, as the
+    contract shows, and `data.message` like every other message's data."""
+    ws.send(json.dumps({**events.message("error", {"message": message}), "error": message}))
 
 
 def _authorize(call_id: str) -> Call:
@@ -55,7 +61,7 @@ def _answer_client(ws) -> None:
         try:
             incoming = json.loads(raw)
         except ValueError:
-            _send(ws, "error", {"message": "Messages must be JSON"})
+            _send_error(ws, "Messages must be JSON")
             continue
         if isinstance(incoming, dict) and incoming.get("type") == "ping":
             _send(ws, "pong", {})
@@ -69,7 +75,7 @@ def call_socket(ws, call_id: str):
         try:
             call = _authorize(call_id)
         except (live.TokenRejected, AppError) as exc:
-            _send(ws, "error", {"message": getattr(exc, "message", str(exc))})
+            _send_error(ws, getattr(exc, "message", str(exc)))
             return
         _send(ws, "connected", {**_status_data(call), "transcript": call.transcript})
         active = call.is_active

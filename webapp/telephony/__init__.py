@@ -52,6 +52,8 @@ def _build(config) -> Provider:
             twilio_account_sid=config.get("TWILIO_ACCOUNT_SID"),
             twilio_auth_token=config.get("TWILIO_AUTH_TOKEN"),
             twilio_api_base_url=config.get("TWILIO_API_BASE_URL"),
+            twilio_region=config.get("TWILIO_REGION"),
+            twilio_edge=config.get("TWILIO_EDGE"),
             timeout=config.get("PROVIDER_TIMEOUT_SECONDS") or 10.0,
         )
     if name == "twilio":
@@ -84,6 +86,8 @@ def get_provider(config) -> Provider:
             "ELEVENLABS_API_BASE_URL",
             "TWILIO_ACCOUNT_SID",
             "TWILIO_API_BASE_URL",
+            "TWILIO_REGION",
+            "TWILIO_EDGE",
             "TWILIO_FROM_NUMBER",
             "PUBLIC_BASE_URL",
             "PROVIDER_TIMEOUT_SECONDS",

@@ -37,6 +37,8 @@ class AgentSpec:
     dtmf_rules: dict
     language: str = "en"
     remote_agent_id: str | None = None
+    dynamic_variables: dict = field(default_factory=dict)  # defaults of the {{variables}} used
+    ringing_timeout_secs: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ class CallSnapshot:
     duration_seconds: float | None = None
     analysis: dict | None = None  # provider's analysis: summary, call_successful, data ...
     events: tuple[dict, ...] = ()  # e.g. {"type": "dtmf", "digit": "9", "at_seconds": 12.0}
-    cost: float | None = None
+    cost_credits: float | None = None  # what the provider charged, in its credits
+    cost_usd: float | None = None  # the same in US dollars, when the provider says
     termination_reason: str | None = None
     error_message: str | None = None
 
@@ -111,6 +114,10 @@ class Provider(Protocol):
 
     name: str
     needs_remote_agents: bool  # agents must be mirrored at the provider (sync_agent) before a call
+    # next_change_at() says when poll() will next answer something new (a turn ends, the call is
+    # answered or ends), so the engine syncs the call at that moment instead of waiting for the next
+    # polling pass. Optional: a provider without it (False or absent) is polled.
+    knows_next_change: bool
 
     def sync_agent(self, agent: AgentSpec) -> str | None:
         """Create or update the provider-side agent; return its id (None if not applicable)."""
@@ -130,3 +137,7 @@ class Provider(Protocol):
         """The final transcript and analysis of a call that has ended."""
 
     def fetch_recording(self, call: CallRef) -> Recording | None: ...
+
+    def next_change_at(self, call: CallRef) -> float | None:
+        """Only with knows_next_change: the Unix time at which poll() will next differ from now
+        (None when nothing more will change by itself)."""

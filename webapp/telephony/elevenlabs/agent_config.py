@@ -3,11 +3,8 @@ conversation initiation data of an outbound call."""
 
 from __future__ import annotations
 
-import json
-import math
-import re
-
 from ..base import AgentSpec, CallRequest
+from ..dynamic_variables import values as variable_values
 
 # ElevenLabs refuses non-English agents on English-only models, and English agents on v2.5.
 DEFAULT_TTS_MODEL = {"en": "eleven_flash_v2"}
@@ -15,7 +12,9 @@ DEFAULT_TTS_MODEL_OTHER = "eleven_flash_v2_5"
 TTS_SETTINGS = ("voice_id", "model_id", "stability", "similarity_boost", "speed")
 TWILIO_AUDIO_FORMAT = "ulaw_8000"
 
-# The overrides place_call may send; ElevenLabs ignores any override not enabled here.
+# The overrides place_call may send. Sending an override that is not enabled here is an error
+# (the call is refused), so the whitelist is pushed with every sync, and re-pushed and retried
+# once when a call is refused for it (someone edited the agent in the ElevenLabs dashboard).
 OVERRIDES = {
     "conversation_config_override": {
         "agent": {"first_message": True, "language": True, "prompt": {"prompt": True}},
@@ -27,6 +26,11 @@ OVERRIDES = {
         },
     }
 }
+# One key is one answer: a short wait for more digits, "#" ends the input early.
+DTMF_INPUT_SETTINGS = {"dtmf_input_timeout": 2.0, "hash_terminator": True, "redact_input": False}
+# Twilio's answering-machine detection: the verdict comes back as the answering_machine_detection
+# webhook; a fax is hung up on, a machine is left to the agent's voicemail tool.
+MACHINE_DETECTION = {"mode": "enable", "actions": [{"action": "hang_up", "answered_by": ["fax"]}]}
 GOAL_CRITERION = {
     "id": "goal_achieved",
     "name": "Goal achieved",
@@ -133,6 +137,8 @@ def agent_payload(agent: AgentSpec) -> dict:
     }
     if agent.starting_message:
         agent_config["first_message"] = agent.starting_message
+    # Defaults for the {{variables}}: without one, a variable a call doesn't supply ends it.
+    agent_config["dynamic_variables"] = {"dynamic_variable_placeholders": dict(agent.dynamic_variables or {})}
     return {
         "name": agent.name,
         "tags": [f"platform-agent:{agent.id}"],
@@ -140,6 +146,8 @@ def agent_payload(agent: AgentSpec) -> dict:
             "agent": agent_config,
             "tts": tts_config(agent.voice_settings or {}, agent.language or "en"),
             "asr": {"user_input_audio_format": TWILIO_AUDIO_FORMAT},
+            # Key presses reach the agent only with DTMF input configured.
+            "dtmf_input_settings": DTMF_INPUT_SETTINGS if dtmf_rules.get("inputs") else None,
         },
         "platform_settings": {
             "overrides": OVERRIDES,
@@ -149,33 +157,18 @@ def agent_payload(agent: AgentSpec) -> dict:
     }
 
 
-def _variable_name(name: str) -> str:
-    return re.sub(r"[^0-9A-Za-z_]", "_", name)
-
-
-def flatten_dynamic_variables(data: dict, prefix: str = "") -> dict:
-    """context_data as ElevenLabs dynamic variables: nested keys joined with "_", values
-    str/int/float/bool (lists and other values become text, None becomes "")."""
-    flat: dict = {}
-    for key, value in (data or {}).items():
-        name = _variable_name(f"{prefix}_{key}" if prefix else str(key))
-        if isinstance(value, dict):
-            flat.update(flatten_dynamic_variables(value, name))
-        elif isinstance(value, bool | int | str):
-            flat[name] = value
-        elif isinstance(value, float):
-            flat[name] = value if math.isfinite(value) else str(value)
-        elif value is None:
-            flat[name] = ""
-        elif isinstance(value, list | tuple) and all(isinstance(v, str | int | float) for v in value):
-            flat[name] = ", ".join(str(v) for v in value)
-        else:
-            flat[name] = json.dumps(value, default=str)
-    return flat
-
-
 def initiation_client_data(request: CallRequest) -> dict:
-    data: dict = {"dynamic_variables": flatten_dynamic_variables(request.context_data)}
+    """The call's dynamic variables (the agent's defaults, then the task's context_data) and
+    the task's starting message as a first-message override."""
+    data: dict = {"dynamic_variables": variable_values(request.context_data, request.agent.dynamic_variables)}
     if request.starting_message:
         data["conversation_config_override"] = {"agent": {"first_message": request.starting_message}}
     return data
+
+
+def telephony_call_config(agent: AgentSpec) -> dict:
+    """`telephony_call_config` of an outbound call: answering-machine detection, ring timeout."""
+    config: dict = {"twilio_machine_detection": MACHINE_DETECTION}
+    if agent.ringing_timeout_secs:
+        config["ringing_timeout_secs"] = int(agent.ringing_timeout_secs)
+    return config

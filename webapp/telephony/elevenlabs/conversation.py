@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from ..base import CallSnapshot, Turn
+from . import termination as termination_module
 
 WORDS_PER_SECOND = 2.5
 STATUS = {
@@ -15,23 +16,8 @@ STATUS = {
     "done": "completed",
     "failed": "failed",
 }
-# metadata.phone_call.call_result -> failure_reason (answered means the call went through)
-CALL_RESULT_FAILURE = {
-    "voicemail": "voicemail",
-    "busy": "busy",
-    "no_answer": "no_answer",
-    "no-answer": "no_answer",
-    "failed": "provider_error",
-}
 SUCCESS = {"success": True, "failure": False}
-
-
-def end_reason(termination_reason: str | None) -> str:
-    """Who ended a completed call, from ElevenLabs' free-text termination_reason."""
-    text = (termination_reason or "").lower()
-    if "end_call" in text or "agent" in text or "max duration" in text or "maximum duration" in text:
-        return "ended_by_agent"
-    return "ended_by_callee"
+TERMINATION_REASON_MAX = 200  # the column's size; the text is otherwise stored verbatim
 
 
 def turns(transcript: list[dict], duration: float | None = None) -> tuple[Turn, ...]:
@@ -95,9 +81,14 @@ def _number(value) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def snapshot(conversation: dict, *, final: bool = False) -> CallSnapshot:
+def _tools_called(events: tuple[dict, ...]) -> set[str]:
+    return {event.get("tool") for event in events if event.get("type") == "tool_call" and event.get("tool")}
+
+
+def snapshot(conversation: dict, *, final: bool = False, answered_by: str | None = None) -> CallSnapshot:
     """A CallSnapshot of a conversation. `final`: it has ended (post-call webhook), so a
-    status still reported as running counts as done."""
+    status still reported as running counts as done. `answered_by`: Twilio's answering-machine
+    verdict, when the answering_machine_detection webhook brought one."""
     metadata = conversation.get("metadata") or {}
     phone_call = metadata.get("phone_call") or {}
     raw_status = conversation.get("status") or "initiated"
@@ -105,17 +96,20 @@ def snapshot(conversation: dict, *, final: bool = False) -> CallSnapshot:
         raw_status = "done"
     status = STATUS.get(raw_status, "in_progress")
     call_result = phone_call.get("call_result")
-    termination = metadata.get("termination_reason") or None
+    termination = (metadata.get("termination_reason") or "")[:TERMINATION_REASON_MAX] or None
     error = metadata.get("error") or {}
+    events = tool_events(conversation.get("transcript") or [])
+    if answered_by:
+        events += ({"type": "answering_machine_detection", "answered_by": answered_by},)
     failure_reason = end = error_message = None
-    if status == "completed" and call_result in CALL_RESULT_FAILURE:
-        status = "failed"
-    if status == "failed":
-        failure_reason = CALL_RESULT_FAILURE.get(call_result, "provider_error")
-        if failure_reason == "provider_error":
-            error_message = error.get("reason") or termination or "The call failed at the provider."
-    elif status == "completed":
-        end = end_reason(termination)
+    if status == "completed":
+        ending = termination_kind(termination, events, call_result, answered_by)
+        status, end, failure_reason = ending.status, ending.end_reason, ending.failure_reason
+    elif status == "failed":
+        ending = termination_kind(termination, events, call_result, answered_by)
+        failure_reason = ending.failure_reason or "provider_error"
+    if failure_reason == "provider_error":
+        error_message = error.get("reason") or termination or "The call failed at the provider."
     duration = _number(metadata.get("call_duration_secs"))
     terminal = status in ("completed", "failed")
     return CallSnapshot(
@@ -125,8 +119,15 @@ def snapshot(conversation: dict, *, final: bool = False) -> CallSnapshot:
         end_reason=end,
         duration_seconds=duration if (terminal or duration) else None,
         analysis=analysis(conversation.get("analysis")),
-        events=tool_events(conversation.get("transcript") or []),
-        cost=_number(metadata.get("cost")),
+        events=events,
+        cost_credits=_number(metadata.get("cost")),
+        cost_usd=_number(metadata.get("cost_fiat")),
         termination_reason=termination,
         error_message=error_message,
+    )
+
+
+def termination_kind(termination, events, call_result, answered_by) -> termination_module.Ending:
+    return termination_module.classify(
+        termination, tools_called=_tools_called(events), call_result=call_result, answered_by=answered_by
     )

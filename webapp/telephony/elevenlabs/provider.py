@@ -3,7 +3,9 @@ call; Twilio's REST API is used only to end a live call."""
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Literal
 
 import httpx
@@ -25,7 +27,7 @@ from ..base import (
     ProviderError,
     Recording,
 )
-from .agent_config import agent_payload, initiation_client_data
+from .agent_config import agent_payload, initiation_client_data, telephony_call_config
 from .conversation import snapshot
 
 NO_RETRY = {"max_retries": 0}  # placing a call twice is worse than failing once; polls come again
@@ -33,6 +35,8 @@ RETRY = {"max_retries": 2}
 CHECK_TIMEOUT_SECONDS = 5.0
 UNAVAILABLE_STATUSES = (502, 503, 504)
 TWILIO_NOT_IN_PROGRESS = 21220  # the call ended before our update reached it
+RECORDING_RETRY_STATUSES = (500, 502, 503, 504)  # the recording may exist: try again later
+OVERRIDE_REFUSED = re.compile(r"override .*not allowed|not allowed by config", re.IGNORECASE)
 
 
 def _conversation_id(call: CallRef) -> str:
@@ -102,6 +106,8 @@ class ElevenLabsProvider:
         twilio_auth_token: str | None = None,
         twilio_api_base_url: str | None = None,
         timeout: float = 10.0,
+        twilio_region: str | None = None,
+        twilio_edge: str | None = None,
     ):
         self.agent_phone_number_id = agent_phone_number_id
         self.timeout = timeout
@@ -112,6 +118,8 @@ class ElevenLabsProvider:
                 twilio_account_sid,
                 twilio_auth_token,
                 http_client=TwilioHttpClient(timeout=timeout),
+                region=twilio_region,  # numbers outside US1: api.<edge>.<region>.twilio.com
+                edge=twilio_edge,
             )
             if twilio_api_base_url:
                 self._twilio.api.base_url = twilio_api_base_url.rstrip("/")
@@ -160,14 +168,12 @@ class ElevenLabsProvider:
         if not self.agent_phone_number_id:
             raise ProviderError("Placing calls needs ELEVENLABS_AGENT_PHONE_NUMBER_ID")
         agent_id = request.agent.remote_agent_id or self.sync_agent(request.agent)
-        with elevenlabs_errors("placing the call"):
-            response = self._convai.twilio.outbound_call(
-                agent_id=agent_id,
-                agent_phone_number_id=self.agent_phone_number_id,
-                to_number=request.to_number,
-                conversation_initiation_client_data=initiation_client_data(request),
-                request_options=NO_RETRY,
-            )
+        response = self._outbound_call(agent_id, request)
+        if not response.success and OVERRIDE_REFUSED.search(response.message or ""):
+            # The agent's override whitelist was lost (edited in the ElevenLabs dashboard?):
+            # push our whole agent config again, whitelist included, and try once more.
+            agent_id = self.sync_agent(replace(request.agent, remote_agent_id=agent_id))
+            response = self._outbound_call(agent_id, request)
         if not response.success or not response.conversation_id:
             raise ProviderError(f"ElevenLabs could not place the call: {response.message or 'no reason given'}")
         return PlacedCall(
@@ -179,16 +185,27 @@ class ElevenLabsProvider:
             },
         )
 
+    def _outbound_call(self, agent_id: str, request: CallRequest):
+        with elevenlabs_errors("placing the call"):
+            return self._convai.twilio.outbound_call(
+                agent_id=agent_id,
+                agent_phone_number_id=self.agent_phone_number_id,
+                to_number=request.to_number,
+                conversation_initiation_client_data=initiation_client_data(request),
+                telephony_call_config=telephony_call_config(request.agent),
+                request_options=NO_RETRY,
+            )
+
     def _conversation(self, call: CallRef, request_options: dict) -> dict:
         with elevenlabs_errors("reading the call"):
             model = self._convai.conversations.get(_conversation_id(call), request_options=request_options)
         return model.dict()
 
     def poll(self, call: CallRef) -> CallSnapshot:
-        return snapshot(self._conversation(call, NO_RETRY))
+        return snapshot(self._conversation(call, NO_RETRY), answered_by=call.provider_data.get("answered_by"))
 
     def fetch_final(self, call: CallRef) -> CallSnapshot:
-        return snapshot(self._conversation(call, RETRY))
+        return snapshot(self._conversation(call, RETRY), answered_by=call.provider_data.get("answered_by"))
 
     def fetch_recording(self, call: CallRef) -> Recording | None:
         audio = self._convai.conversations.audio.with_raw_response
@@ -200,8 +217,11 @@ class ElevenLabsProvider:
                 content_type = response.headers.get("content-type") or "audio/mpeg"
                 data = b"".join(response.data)
         except ProviderError as exc:
-            if getattr(exc.__cause__, "status_code", None) == 404:
-                return None
+            status = getattr(exc.__cause__, "status_code", None)
+            if status == 404:
+                return None  # no recording (the only answer that says so)
+            if status in RECORDING_RETRY_STATUSES:
+                exc.unreachable = True  # worth another try later
             raise
         return Recording(content_type.split(";")[0], data) if data else None
 

@@ -7,6 +7,7 @@ import random
 
 from webapp.telephony.base import CallRequest
 
+from ..dynamic_variables import values as variable_values
 from .context import CallContext, Fact, fill_template
 from .phrases import (
     ACKS,
@@ -57,7 +58,7 @@ class Dialogue:
         agent = self.request.agent
         message = self.request.starting_message or agent.starting_message
         if message and message.strip():
-            values = {"agent_name": agent.name, **self.context.data}
+            values = {"agent_name": agent.name, **variable_values(self.request.context_data, agent.dynamic_variables)}
             return fill_template(message.strip(), values)
         hello = f"Hi {self.first_name}" if self.first_name else "Hi there"
         company = f" from {self.context.company}" if self.context.company else ""

@@ -22,9 +22,10 @@ from webapp.telephony.base import (
     Recording,
 )
 
+from ..dynamic_variables import missing_for_call, missing_message
 from . import audio
 from .script import build_timeline
-from .timeline import Timeline, end_point, snapshot_at
+from .timeline import Timeline, end_point, next_change_after, snapshot_at
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 HANG_UP_REASONS = ("ended_via_api", "cancelled")
@@ -40,6 +41,7 @@ class SimulatedProvider:
 
     name = "simulated"
     needs_remote_agents = False  # agents live in our database only
+    knows_next_change = True  # the timeline says when each turn ends: the engine syncs a call right then
 
     def __init__(
         self,
@@ -64,6 +66,9 @@ class SimulatedProvider:
     def place_call(self, request: CallRequest) -> PlacedCall:
         if not E164.match(request.to_number or ""):
             raise ProviderError(f"{request.to_number!r} is not an E.164 phone number.")
+        missing = missing_for_call(request.agent, request.context_data, request.starting_message)
+        if missing:  # as ElevenLabs does: the conversation can't start without them
+            raise ProviderError(missing_message(missing))
         timeline = build_timeline(request)
         data = {
             "placed_at": float(self.clock()),
@@ -72,14 +77,24 @@ class SimulatedProvider:
         }
         return PlacedCall(provider_call_id=f"sim_{uuid.uuid4().hex}", provider_data=data)
 
-    def _elapsed(self, data: dict) -> float:
-        """Simulated seconds since the call was placed."""
+    def _clock_of(self, data: dict) -> tuple[float, float]:
+        """(placed_at, time scale) of a call."""
         try:
-            placed_at = float(data["placed_at"])
-            scale = float(data.get("time_scale") or self.time_scale)
+            return float(data["placed_at"]), float(data.get("time_scale") or self.time_scale)
         except (KeyError, TypeError, ValueError) as exc:
             raise ProviderError("This call was not placed by the simulated provider.") from exc
+
+    def _elapsed(self, data: dict) -> float:
+        """Simulated seconds since the call was placed."""
+        placed_at, scale = self._clock_of(data)
         return (self.clock() - placed_at) * scale
+
+    def next_change_at(self, call: CallRef) -> float | None:
+        """The Unix time at which poll() next answers something new; None once the call has ended."""
+        data = call.provider_data or {}
+        placed_at, scale = self._clock_of(data)
+        after = next_change_after(Timeline.from_data(data), self._elapsed(data), data.get("hangup"))
+        return None if after is None else placed_at + (after + 0.001) / scale  # 1 ms past it: poll() rounds
 
     def poll(self, call: CallRef) -> CallSnapshot:
         data = call.provider_data or {}

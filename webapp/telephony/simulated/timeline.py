@@ -134,3 +134,19 @@ def snapshot_at(timeline: Timeline, elapsed: float, hangup: dict | None = None) 
         return CallSnapshot(status="initiated")
     turns, events = _heard_by(timeline, round(elapsed - timeline.ring_seconds, 3))
     return CallSnapshot(status="in_progress", turns=turns, events=events)
+
+
+def next_change_after(timeline: Timeline, elapsed: float, hangup: dict | None = None) -> float | None:
+    """The elapsed time of the next moment snapshot_at() answers something new (the answer, the end
+    of a turn, an event, the end of the call); None once the call has ended."""
+    end_elapsed, end_call_time, _ = end_point(timeline, hangup)
+    elapsed = round(elapsed, 3)
+    if elapsed >= round(end_elapsed, 3):
+        return None
+    points = [end_elapsed]
+    if timeline.answered:
+        ring = timeline.ring_seconds
+        points.append(ring)
+        points += [ring + turn.end_seconds for turn in timeline.turns if turn.end_seconds <= end_call_time]
+        points += [ring + event["at_seconds"] for event in timeline.events if event["at_seconds"] <= end_call_time]
+    return min(point for point in points if round(point, 3) > elapsed)

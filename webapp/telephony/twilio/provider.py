@@ -185,7 +185,11 @@ class TwilioProvider:
             model = self.elevenlabs.client.conversational_ai.conversations.get(conversation_id, request_options=RETRY)
         final = conversation_snapshot(model.dict(), final=True)
         return CallSnapshot(
-            status=final.status, analysis=final.analysis, cost=final.cost, termination_reason=final.termination_reason
+            status=final.status,
+            analysis=final.analysis,
+            cost_credits=final.cost_credits,
+            cost_usd=final.cost_usd,
+            termination_reason=final.termination_reason,
         )
 
     def fetch_recording(self, call: CallRef) -> Recording | None:

@@ -5,8 +5,8 @@ A session cookie carries the user's session version from when it was issued; bum
 issued before. allowed_countries is a comma-separated list of ISO 3166 region codes; NULL means the
 default (the country of the organization's caller number).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-29 21:40:00.000000
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

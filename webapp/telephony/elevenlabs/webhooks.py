@@ -1,5 +1,6 @@
-"""Checking and reading what the providers post to us: ElevenLabs post-call webhooks and
-Twilio status callbacks. Pure functions; the web layer answers 401 on a bad signature and
+"""Checking and reading what ElevenLabs and Twilio post to us: ElevenLabs post-call webhooks
+(transcription, audio, call initiation failure, answering machine detection) and Twilio status
+callbacks. Pure functions; the web layer answers 401 on a bad signature and
 hands the ProviderEvent to the call service."""
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-from .base import CallSnapshot
-from .elevenlabs.conversation import snapshot
+from ..base import CallSnapshot
+from .conversation import snapshot
 
 SIGNATURE_TOLERANCE_SECONDS = 1800  # ElevenLabs: reject signatures older than 30 minutes
 INITIATION_FAILURE = {
@@ -49,12 +50,15 @@ class WebhookPayloadError(ValueError):
 
 @dataclass(frozen=True)
 class ProviderEvent:
-    kind: str  # post_call_transcription | post_call_audio | call_initiation_failure | twilio_status | other
+    # post_call_transcription | post_call_audio | call_initiation_failure | answering_machine_detection
+    # | twilio_status | other
+    kind: str
     conversation_id: str | None = None
     call_sid: str | None = None
     snapshot: CallSnapshot | None = None
     audio: bytes | None = None
     occurred_at: int | None = None  # unix seconds, when the provider says it happened
+    answered_by: str | None = None  # Twilio's verdict: human, machine_start, machine_end_beep, fax, ...
 
 
 def verify_elevenlabs_signature(
@@ -120,6 +124,8 @@ def parse_elevenlabs_event(payload: dict) -> ProviderEvent:
         "call_initiation_failure",
     ):
         raise WebhookPayloadError("The webhook data has no conversation_id")
+    if kind == "answering_machine_detection":
+        return _machine_detection(data, occurred_at)
     if kind == "post_call_transcription":
         phone_call = (data.get("metadata") or {}).get("phone_call") or {}
         return ProviderEvent(
@@ -145,6 +151,25 @@ def parse_elevenlabs_event(payload: dict) -> ProviderEvent:
             occurred_at=occurred_at,
         )
     return ProviderEvent(kind, conversation_id, occurred_at=occurred_at)
+
+
+def _machine_detection(data: dict, occurred_at: int | None) -> ProviderEvent:
+    """Twilio's answering-machine verdict for a call (its own event; it may come after the call
+    ended). The verdict is read from `answered_by`, or from the Twilio fields in `metadata.body`."""
+    body = (data.get("metadata") or {}).get("body") or {}
+    answered_by = data.get("answered_by") or body.get("AnsweredBy")
+    call_sid = data.get("call_sid") or body.get("CallSid")
+    if not isinstance(answered_by, str) or not answered_by:
+        raise WebhookPayloadError("The answering_machine_detection data has no answered_by verdict")
+    if not data.get("conversation_id") and not call_sid:
+        raise WebhookPayloadError("The webhook data has no conversation_id or call_sid")
+    return ProviderEvent(
+        "answering_machine_detection",
+        data.get("conversation_id"),
+        call_sid,
+        occurred_at=occurred_at,
+        answered_by=answered_by.lower(),
+    )
 
 
 def verify_twilio_signature(
