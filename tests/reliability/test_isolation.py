@@ -3,15 +3,17 @@ organization's ids are a 404 everywhere (and change nothing), session endpoints 
 API endpoints refuse a bare session."""
 
 import re
+import uuid
 
 import pytest
 
 from tests.reliability.helpers import logged_in_client
 from tests.support import ScopedClient, Tenant, free_port, wait_until
 
-HIJACK_BODIES = {
-    "PATCH": {"name": "Hijacked"},
-    ("POST", "/campaigns/{campaign_id}/tasks"): {"tasks": [{"to_number": "+14155550179"}]},  # valid, so 404 decides
+HIJACK_BODIES = {"PATCH": {"name": "Hijacked"}, "PUT": {"allowed_countries": ["GB"]}}
+HIJACK_BODIES_BY_PATH = {
+    ("PATCH", "/users/{user_id}"): {"role": "viewer"},
+    ("POST", "/campaigns/{campaign_id}/tasks"): {"tasks": [{"to_number": "+14155550123"}]},
 }
 
 
@@ -29,8 +31,8 @@ def operations(app) -> list[tuple[str, str, str]]:
 @pytest.fixture(scope="module")
 def victim(app, worker):
     """An organization with one of everything: agent, pending task, finished call (recording,
-    webhook delivery), API key, campaign, do-not-call entry."""
-    from webapp.services import keys
+    webhook delivery), API key."""
+    from webapp.services import keys, orgs
 
     tenant = Tenant(app, ScopedClient(app))
     agent = tenant.agent()
@@ -38,19 +40,17 @@ def victim(app, worker):
     call_id = tenant.api.post(f"/tasks/{done['id']}/execute").get_json()["data"]["call_id"]
     wait_until(lambda: tenant.api.get(f"/calls/{call_id}/recording").status_code == 200, message="victim's call")
     assert tenant.api.get(f"/calls/{call_id}/webhook-deliveries").get_json()["data"]
-    campaign = tenant.api.post("/campaigns", json={"name": "Victim's", "agent_id": agent["id"],
-                                                  "tasks": [{"to_number": "+14155550177"}]})  # fmt: skip
-    assert campaign.status_code == 201, campaign.get_json()
-    entry = tenant.api.post("/dnc", json={"number": "+14155550178", "reason": "asked"})
-    assert entry.status_code == 201, entry.get_json()
     tenant.ids = {
-        "campaign_id": campaign.get_json()["data"]["id"],
-        "entry": entry.get_json()["data"]["id"],
         "agent_id": agent["id"],
         "task_id": tenant.task(agent["id"])["id"],
         "call_id": call_id,
         "key_id": keys.create_key(tenant.org_id, "victim's")[0].id,
         "org_id": tenant.org_id,
+        "user_id": tenant.owner.id,
+        "invite_id": orgs.invite(tenant.org_id, "invitee@example.com", "member", tenant.owner.id)[0].id,
+        "campaign_id": tenant.api.post("/campaigns", json={"name": "Victim's", "agent_id": agent["id"]}).get_json()[
+            "data"
+        ]["id"],
     }
     return tenant
 
@@ -62,8 +62,9 @@ def test_every_operation_answers_404_for_another_organizations_ids(app, victim, 
         names = re.findall(r"{(\w+)}", template)
         if not names:
             continue
-        path = template.format(**{name: victim.ids[name] for name in names})
-        body = HIJACK_BODIES.get((method, template), HIJACK_BODIES.get(method))
+        # ids the victim has no row for (a new resource's) are random: a 404 for everyone
+        path = template.format(**{name: victim.ids.get(name, str(uuid.uuid4())) for name in names})
+        body = HIJACK_BODIES_BY_PATH.get((method, template), HIJACK_BODIES.get(method))
         if auth == "session":
             response = session_client.open(f"/api/v1{path}", method=method, json=body, headers=csrf)
         else:
@@ -98,18 +99,11 @@ def test_lists_and_filters_never_show_another_organizations_rows(victim, tenant)
 
 def test_session_endpoints_refuse_api_keys_and_api_endpoints_refuse_a_bare_session(app, tenant):
     session_client, csrf = logged_in_client(app, tenant)
-    ids = {
-        "agent_id": "x",
-        "task_id": "x",
-        "call_id": "x",
-        "key_id": "x",
-        "campaign_id": "x",
-        "entry": "x",
-        "org_id": tenant.org_id,
-    }
+    ids = {"agent_id": "x", "task_id": "x", "call_id": "x", "key_id": "x", "org_id": tenant.org_id,
+           "user_id": "x", "invite_id": "x", "campaign_id": "x"}  # fmt: skip
     kinds = set()
     for method, template, auth in operations(app):
-        path = "/api/v1" + template.format(**{n: ids[n] for n in re.findall(r"{(\w+)}", template)})
+        path = "/api/v1" + template.format(**{n: ids.get(n, "x") for n in re.findall(r"{(\w+)}", template)})
         if auth == "session":
             key = {"Authorization": f"Bearer {tenant.key}"}
             response = ScopedClient(app).open(path, method=method, headers=key)
