@@ -68,11 +68,9 @@ def _init_extensions(app: Flask) -> None:
     app.after_request(_retry_after_only_when_asked)  # registered first: runs after the limiter's headers
     limiter.init_app(app)
 
-    from .models import User
+    from . import identity
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, user_id)
+    identity.init_app(app)  # the user loader (revocable sessions) and the limiter's key
 
 
 def _retry_after_only_when_asked(response):

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     INSTANCE_PATH: Path | None = None
     RATE_LIMIT: str = "1000 per minute"
     LOGIN_RATE_LIMIT: str = "10 per minute"
+    LOGIN_ACCOUNT_RATE_LIMIT: str | None = None  # None: the same as LOGIN_RATE_LIMIT
     TELEPHONY_PROVIDER: str = "simulated"
     SIMULATOR_TIME_SCALE: PositiveSeconds = 1.0
     RECORDINGS_DIR: Path | None = None
@@ -86,11 +87,13 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(PROVIDER_CREDENTIALS)}")
         return value
 
-    @field_validator("RATE_LIMIT", "LOGIN_RATE_LIMIT")
+    @field_validator("RATE_LIMIT", "LOGIN_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT")
     @classmethod
-    def _rate_limit(cls, value: str) -> str:
+    def _rate_limit(cls, value: str | None) -> str | None:
         from limits import parse_many
 
+        if value is None:
+            return value
         try:
             parse_many(value)
         except ValueError:

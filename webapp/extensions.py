@@ -1,5 +1,6 @@
 """Flask extensions, created unbound here and bound to the app in create_app."""
 
+from flask import current_app
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -14,10 +15,8 @@ class Base(DeclarativeBase):
 
 
 def _rate_limit_key() -> str:
-    """API requests are limited per API key; anything else per user or client address."""
-    from .api.auth import rate_limit_identity
-
-    return rate_limit_identity()
+    """Who a request counts against: create_app puts the function in app.extensions."""
+    return current_app.extensions["rate_limit_key"]()
 
 
 db = SQLAlchemy(model_class=Base)

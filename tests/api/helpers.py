@@ -63,6 +63,13 @@ def wait_for_end(tenant, call_id: str) -> dict:
     return wait_for_call(tenant, call_id, finalized=False)
 
 
+def allow_countries(tenant, *countries: str) -> None:
+    """Let the tenant call these countries (the default is the United States and Canada)."""
+    from webapp.services import destinations
+
+    destinations.set_allowed_countries(tenant.org_id, list(countries))
+
+
 @dataclass
 class FinishedCalls:
     """One organization with two agents, a completed call (first agent) and a failed one (second)."""

@@ -30,8 +30,10 @@ def chromium():
 def browser(chromium, live_server):
     """Fresh contexts per test; the test fails if any page logged a JavaScript error."""
     from webapp.extensions import limiter
+    from webapp.services import password_guard
 
     limiter.reset()  # every page comes from 127.0.0.1: other tests' logins must not use up its login limit
+    password_guard.reset()
     with checked_browser(chromium, live_server) as opened:
         yield opened
 
@@ -49,8 +51,10 @@ def realtime_lane(backend):
 def realtime_browser(chromium, realtime_lane):
     """Like `browser`, against the real-time lane."""
     from webapp.extensions import limiter
+    from webapp.services import password_guard
 
     with realtime_lane.app.app_context():
         limiter.reset()
+        password_guard.reset()
     with checked_browser(chromium, realtime_lane.url) as opened:
         yield opened

@@ -23,6 +23,15 @@ from tests.campaigns.helpers import (
 from tests.support import ROOT, scaled, wait_until
 
 NY, SYDNEY = "+12125550123", "+61291234567"
+
+
+def allow_australia(tenant) -> None:
+    """Sydney is outside the default allowed countries (US, CA)."""
+    from webapp.services import destinations
+
+    destinations.set_allowed_countries(tenant.org_id, ["US", "CA", "AU"])
+
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -33,6 +42,7 @@ def _set_cap(tenant, limit: int) -> None:
 
 
 def test_window_in_each_callees_zone(app, tenant):
+    allow_australia(tenant)
     """Frozen clock: one weekday three days from now, 15:00 UTC (10:00 in New York, 01:00 the next day
     in Sydney). New York is dialled; Sydney waits for its 09:00 on that weekday a week later. The
     real clock is never inside the window during the test, so no worker dials anything early."""

@@ -11,6 +11,7 @@ own tests (test_isolation.py).
 """
 
 import itertools
+import uuid
 
 import requests
 import schemathesis
@@ -66,8 +67,28 @@ def finished_call(tenant: Tenant) -> tuple[dict, str]:
     return task, call_id
 
 
+# Operations that end the session or change what the organization may do run as an organization of
+# their own, so they don't starve the operations fuzzed after them.
+ISOLATED = {
+    "POST /api/v1/session/logout-everywhere",
+    "PUT /api/v1/organizations/{org_id}/allowed-countries",
+    "PATCH /api/v1/users/{user_id}",
+    "DELETE /api/v1/users/{user_id}",
+}
+
+
+def member_of(tenant: Tenant) -> str:
+    """A second member of the tenant's organization (someone to demote or remove); their user id."""
+    from webapp.services import orgs
+
+    _, token = orgs.invite(tenant.org_id, f"member-{uuid.uuid4().hex[:8]}@example.com", "member", tenant.owner.id)
+    return orgs.accept_invite(token, name="Member", password="member-password-1").id
+
+
 def real_ids_for(operation, tenant: Tenant, finished: tuple[dict, str]) -> dict[str, list]:
     """Fresh resources for one operation, so one operation's deletes don't starve the next."""
+    from webapp.services import orgs
+
     done_task, done_call_id = finished
     agent = tenant.agent()
     task = tenant.task(agent["id"])
@@ -78,6 +99,13 @@ def real_ids_for(operation, tenant: Tenant, finished: tuple[dict, str]) -> dict[
         "key_id": [keys.create_key(tenant.org_id, "fuzzed")[0].id],
         "org_id": [tenant.org_id],
         "to_number": [VALID_NUMBER],
+        "allowed_countries": [["US", "CA"]],
+        "user_id": [member_of(tenant)] if "{user_id}" in operation.path else [],
+        "invite_id": [
+            orgs.invite(tenant.org_id, f"i-{uuid.uuid4().hex[:8]}@example.com", "member", tenant.owner.id)[0].id
+        ]
+        if "{invite_id}" in operation.path
+        else [],
     }
     campaign = tenant.api.post(
         "/campaigns", json={"name": "Fuzzed", "agent_id": agent["id"], "tasks": [{"to_number": VALID_NUMBER}]}
@@ -91,12 +119,13 @@ def real_ids_for(operation, tenant: Tenant, finished: tuple[dict, str]) -> dict[
 
 
 def with_real_values(case, picks: dict):
-    """Swap generated path ids, and body agent_id/to_number/number, for real ones where a pick says so."""
+    """Swap generated path ids, and body agent_id/to_number/number/allowed_countries, for real ones
+    where a pick says so."""
     for name in case.path_parameters or {}:
         if picks.get(name) is not None:
             case.path_parameters[name] = picks[name]
     if isinstance(case.body, dict):
-        for name in ("agent_id", "to_number", "number"):
+        for name in ("agent_id", "to_number", "number", "allowed_countries"):
             if name in case.body and picks.get(name) is not None:
                 case.body[name] = picks[name]
     return case
@@ -132,13 +161,14 @@ def test_every_operation_answers_as_documented(app, live_server, worker):
     failures, statuses = [], {}
     for result in schema.get_all_operations():
         operation = result.ok()
+        owner = Tenant(app, ScopedClient(app)) if operation.label in ISOLATED else tenant
         if {"session": []} in operation.definition.raw["security"]:
-            http, headers = browser, {}
+            http, headers = (browser_session(app, owner) if owner is not tenant else browser), {}
         else:
             http, headers = requests.Session(), {"Authorization": f"Bearer {keys.create_key(tenant.org_id)[1]}"}
         try:
             statuses[operation.label] = fuzz(
-                cases_for(operation, real_ids_for(operation, tenant, finished)), http, headers
+                cases_for(operation, real_ids_for(operation, owner, finished)), http, headers
             )
         except (Exception, FailureGroup) as exc:
             failures.append(f"{operation.label}: {exc}")

@@ -3,13 +3,18 @@ organization's ids are a 404 everywhere (and change nothing), session endpoints 
 API endpoints refuse a bare session."""
 
 import re
+import uuid
 
 import pytest
 
 from tests.reliability.helpers import logged_in_client
 from tests.support import ScopedClient, Tenant, free_port, wait_until
 
-HIJACK_BODIES = {"PATCH": {"name": "Hijacked"}}
+HIJACK_BODIES = {"PATCH": {"name": "Hijacked"}, "PUT": {"allowed_countries": ["GB"]}}
+HIJACK_BODIES_BY_PATH = {
+    ("PATCH", "/users/{user_id}"): {"role": "viewer"},
+    ("POST", "/campaigns/{campaign_id}/tasks"): {"tasks": [{"to_number": "+14155550123"}]},
+}
 
 
 def operations(app) -> list[tuple[str, str, str]]:
@@ -27,7 +32,7 @@ def operations(app) -> list[tuple[str, str, str]]:
 def victim(app, worker):
     """An organization with one of everything: agent, pending task, finished call (recording,
     webhook delivery), API key."""
-    from webapp.services import keys
+    from webapp.services import keys, orgs
 
     tenant = Tenant(app, ScopedClient(app))
     agent = tenant.agent()
@@ -41,6 +46,11 @@ def victim(app, worker):
         "call_id": call_id,
         "key_id": keys.create_key(tenant.org_id, "victim's")[0].id,
         "org_id": tenant.org_id,
+        "user_id": tenant.owner.id,
+        "invite_id": orgs.invite(tenant.org_id, "invitee@example.com", "member", tenant.owner.id)[0].id,
+        "campaign_id": tenant.api.post("/campaigns", json={"name": "Victim's", "agent_id": agent["id"]}).get_json()[
+            "data"
+        ]["id"],
     }
     return tenant
 
@@ -52,8 +62,9 @@ def test_every_operation_answers_404_for_another_organizations_ids(app, victim, 
         names = re.findall(r"{(\w+)}", template)
         if not names:
             continue
-        path = template.format(**{name: victim.ids[name] for name in names})
-        body = HIJACK_BODIES.get(method)
+        # ids the victim has no row for (a new resource's) are random: a 404 for everyone
+        path = template.format(**{name: victim.ids.get(name, str(uuid.uuid4())) for name in names})
+        body = HIJACK_BODIES_BY_PATH.get((method, template), HIJACK_BODIES.get(method))
         if auth == "session":
             response = session_client.open(f"/api/v1{path}", method=method, json=body, headers=csrf)
         else:
@@ -88,10 +99,11 @@ def test_lists_and_filters_never_show_another_organizations_rows(victim, tenant)
 
 def test_session_endpoints_refuse_api_keys_and_api_endpoints_refuse_a_bare_session(app, tenant):
     session_client, csrf = logged_in_client(app, tenant)
-    ids = {"agent_id": "x", "task_id": "x", "call_id": "x", "key_id": "x", "org_id": tenant.org_id}
+    ids = {"agent_id": "x", "task_id": "x", "call_id": "x", "key_id": "x", "org_id": tenant.org_id,
+           "user_id": "x", "invite_id": "x", "campaign_id": "x"}  # fmt: skip
     kinds = set()
     for method, template, auth in operations(app):
-        path = "/api/v1" + template.format(**{n: ids[n] for n in re.findall(r"{(\w+)}", template)})
+        path = "/api/v1" + template.format(**{n: ids.get(n, "x") for n in re.findall(r"{(\w+)}", template)})
         if auth == "session":
             key = {"Authorization": f"Bearer {tenant.key}"}
             response = ScopedClient(app).open(path, method=method, headers=key)

@@ -9,8 +9,6 @@ imports webapp.services.engine; `from webapp.models import Call` imports webapp.
 import ast
 from pathlib import Path
 
-import pytest
-
 from tests.support import ROOT
 
 PACKAGE = "webapp"
@@ -146,16 +144,6 @@ def test_the_reader_sees_function_level_relative_and_type_checking_imports(tmp_p
     assert "webapp.models.call" in import_graph()["webapp.models"]  # `from .call import ...` in an __init__
 
 
-# Cycles other work on issue #10 is removing; when they are gone this test passes, strict xfail turns
-# that into a failure, and the marker comes off.
-KNOWN_CYCLES = (
-    "extensions -> api.auth -> extensions and models -> models.* -> extensions -> api.auth -> models "
-    "(identity out of api/auth.py); services.engine <-> services.agent_sync and "
-    "services.engine <-> services.recordings (provider gateway out of the engine)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=f"cycles being removed (issue #10): {KNOWN_CYCLES}")
 def test_webapp_has_no_import_cycles():
     edges = cycle_edges(import_graph())
     assert not edges, "import cycles in webapp/ (each edge lies on a cycle):\n" + "\n".join(edges)

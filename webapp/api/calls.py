@@ -2,6 +2,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint
 
+from ..identity import Principal
 from ..schemas.calls import (
     CallActionOut,
     CallDetailOut,
@@ -19,7 +20,6 @@ from ..services import calls as call_service
 from ..services import live, recording_links, recordings, reports, webhooks
 from ..sockets import MESSAGE_TYPES
 from ..urls import public_url, websocket_url
-from .auth import Principal
 from .endpoint import endpoint
 from .envelope import ok, paginated
 from .serialize import dump, dump_many

@@ -2,15 +2,16 @@
 them on the view so the OpenAPI document is generated from the same models that validate."""
 
 import json
+import math
 from dataclasses import dataclass, field
 from functools import wraps
 
 from flask import current_app, request
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Invalid
+from ..errors import AppError, Invalid
+from ..identity import authenticate
 from . import idempotency
-from .auth import authenticate
 from .errors import validation_error
 
 
@@ -32,22 +33,76 @@ class EndpointSpec:
     signed_url: tuple[str, object] | None = None
 
 
+class UnsupportedMediaType(AppError):
+    status = 415
+
+
 def _refuse_constant(name: str):
     """NaN and Infinity are not JSON (Python reads them; PostgreSQL's json type refuses them)."""
     raise ValueError(f"{name} is not valid JSON")
 
 
-def read_json_object() -> dict:
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e309 overflows to infinity: refused, not stored as null
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key[:60]!r} in an object")
+        seen[key] = value
+    return seen
+
+
+def _require_json_content_type() -> None:
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType(
+            "Send the body as JSON with Content-Type: application/json",
+            {"content_type": request.mimetype or "missing"},
+        )
+
+
+def read_json_object() -> tuple[dict, bytes]:
+    """The body as a JSON object, read strictly: Content-Type application/json (415 otherwise),
+    no duplicate keys, no NaN/Infinity or numbers beyond a double (400). An empty body is {}."""
     raw = request.get_data(cache=True)
     if not raw.strip():
-        return {}
+        return {}, b"{}"
+    _require_json_content_type()
     try:
-        payload = json.loads(raw, parse_constant=_refuse_constant)
+        payload = json.loads(
+            raw, parse_constant=_refuse_constant, parse_float=_finite_float, object_pairs_hook=_unique_keys
+        )
     except (ValueError, RecursionError) as exc:
         raise Invalid("Malformed JSON body", {"body": str(exc)[:200]}) from None
     if not isinstance(payload, dict):
         raise Invalid("JSON body must be an object", {"body": type(payload).__name__})
-    return payload
+    unstorable = {key if not _has_surrogate(key) else "body": "must be valid Unicode (no lone surrogates)"
+                  for key, value in payload.items() if _has_surrogate(key) or _has_surrogate(value)}  # fmt: skip
+    if unstorable:
+        raise Invalid("Validation failed", unstorable)
+    return payload, raw
+
+
+def _has_surrogate(value) -> bool:
+    """Lone surrogates (\\ud800) are valid JSON escapes but no storable text. Iterative: bodies
+    nest as deep as the JSON parser allows."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if any("\ud800" <= c <= "\udfff" for c in item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _validation_context() -> dict:
@@ -55,8 +110,11 @@ def _validation_context() -> dict:
 
 
 def parse_body(model: type[BaseModel]) -> BaseModel:
+    """Validated in pydantic's strict JSON mode: no coercion ("yes" is not a boolean, "5" is not an
+    integer, 0 is not a date); dates are ISO 8601 strings."""
+    _, raw = read_json_object()
     try:
-        return model.model_validate(read_json_object(), context=_validation_context())
+        return model.model_validate_json(raw, strict=True, context=_validation_context())
     except ValidationError as exc:
         raise validation_error(exc) from None
 

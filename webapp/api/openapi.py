@@ -18,6 +18,8 @@ ERROR_TEXT = {
     404: "Not found",
     409: "Conflict with the resource's current state",
     413: "Request body too large",
+    415: "Unsupported media type (send Content-Type: application/json)",
+    416: "Range not satisfiable",
     422: "Idempotency-Key reused with a different request",
     429: "Too many requests",
     503: "Service unavailable (telephony provider or queue unreachable)",
@@ -154,7 +156,7 @@ def _operation(spec: EndpointSpec, path_params: list[str], schemas: dict) -> dic
     if spec.admin:
         errors |= {403}
     if spec.body is not None:
-        errors |= {413}
+        errors |= {413, 415}
     for code in sorted(errors):
         responses[str(code)] = {
             "description": ERROR_TEXT.get(code, "Error"),

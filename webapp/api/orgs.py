@@ -5,7 +5,14 @@ from flask_login import current_user
 from werkzeug.routing import BaseConverter
 
 from ..errors import Forbidden
-from ..schemas.org import OrganizationCreate, OrganizationOut, OrganizationUpdate, WebhookSecretOut
+from ..schemas.org import (
+    AllowedCountries,
+    OrganizationCreate,
+    OrganizationOut,
+    OrganizationUpdate,
+    WebhookSecretOut,
+)
+from ..services import destinations
 from ..services import orgs as service
 from .endpoint import endpoint
 from .envelope import ok
@@ -101,3 +108,19 @@ def get_webhook_secret(principal, org_id: str):
 def rotate_webhook_secret(principal, org_id: str):
     _admin_membership(principal, org_id)
     return ok({"webhook_secret": service.rotate_webhook_secret(org_id)})
+
+
+@bp.get("/<org_id>/allowed-countries")
+@endpoint("Countries calls may go to (the default: the caller number's country)", auth="session",
+          response=AllowedCountries, errors=(404,))  # fmt: skip
+def get_allowed_countries(principal, org_id: str):
+    membership = service.membership(org_id, principal.user_id)
+    return ok({"allowed_countries": list(destinations.allowed_countries(membership.organization))})
+
+
+@bp.put("/<org_id>/allowed-countries")
+@endpoint("Set the countries calls may go to", auth="session", body=AllowedCountries,
+          response=AllowedCountries, errors=(403, 404))  # fmt: skip
+def set_allowed_countries(principal, body: AllowedCountries, org_id: str):
+    _admin_membership(principal, org_id)
+    return ok({"allowed_countries": list(destinations.set_allowed_countries(org_id, body.allowed_countries))})

@@ -4,7 +4,9 @@ from flask import Blueprint
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from ..schemas.org import InviteCreate, InviteCreatedOut, InviteOut, SessionOut, UserOut
+from ..identity import end_session
+from ..schemas.org import InviteCreate, InviteCreatedOut, InviteOut, LoggedOutOut, RoleUpdate, SessionOut, UserOut
+from ..services import accounts
 from ..services import orgs as service
 from ..urls import public_url
 from .endpoint import endpoint
@@ -55,3 +57,35 @@ def invite_user(principal, body: InviteCreate):
 @endpoint("List open invites", auth="session", admin=True, response=InviteOut, many=True)
 def list_invites(principal):
     return ok(dump_many(InviteOut, service.pending_invites(principal.organization_id)))
+
+
+@bp.delete("/users/invites/<invite_id>")
+@endpoint("Revoke an open invite: its link stops working", auth="session", admin=True, response=InviteOut,
+          errors=(403, 404))  # fmt: skip
+def revoke_invite(principal, invite_id: str):
+    return ok(dump(InviteOut, service.revoke_invite(principal.organization_id, invite_id)))
+
+
+@bp.patch("/users/<user_id>")
+@endpoint("Change a member's role (only owners give or take the owner role; one owner always stays)",
+          auth="session", admin=True, body=RoleUpdate, response=UserOut, errors=(403, 404, 409))  # fmt: skip
+def change_role(principal, body: RoleUpdate, user_id: str):
+    membership = service.change_role(principal.organization_id, user_id, body.role, actor_id=principal.user_id)
+    return ok(user_out(membership))
+
+
+@bp.delete("/users/<user_id>")
+@endpoint("Remove a member from the organization (their sessions end)", auth="session", admin=True,
+          errors=(403, 404, 409))  # fmt: skip
+def remove_member(principal, user_id: str):
+    service.remove_member(principal.organization_id, user_id, actor_id=principal.user_id)
+    return ok({"id": user_id, "removed": True})
+
+
+@bp.post("/session/logout-everywhere")
+@endpoint("Log out of all devices: every session of your account ends, this one too", auth="session",
+          response=LoggedOutOut)  # fmt: skip
+def logout_everywhere(principal):
+    accounts.revoke_sessions(principal.user_id)
+    end_session()
+    return ok({"message": "Logged out of all devices"})

@@ -1,49 +1,56 @@
 """Accounts: sign up, log in, log out, accept an invite."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import login_required, login_user, logout_user
+import unicodedata
+from urllib.parse import unquote, urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 
 from ..errors import AppError, NotFound
-from ..extensions import limiter
-from ..services import orgs
+from ..identity import end_session, start_session
+from ..services import accounts, orgs
+from ..services.password_guard import TooManyAttempts
 
 bp = Blueprint("auth", __name__)
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def safe_next(target: str | None) -> str:
+    """Where to go after logging in: only a same-site relative path (/tasks?page=2), else home.
+    Checked as given and once percent-decoded: no scheme, no host, no //, no backslash, no control
+    or space characters (browsers drop tabs and newlines, so "/\t/evil.example" means //evil.example)."""
+    home = url_for("dashboard.overview") if "dashboard.overview" in current_app.view_functions else "/"
+    if not target or len(target) > 2000:
+        return home
+    for form in (target, unquote(target)):
+        if not form.startswith("/") or form.startswith("//") or "\\" in form:
+            return home
+        if any(unicodedata.category(c)[0] in "CZ" for c in form):
+            return home
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+            return home
+    return target
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("dashboard.overview") if "dashboard.overview" in current_app.view_functions else "/"
-
-
-def _start_session(user, org_id: str | None = None) -> None:
-    session.clear()
-    login_user(user)
-    if org_id:
-        session["org_id"] = org_id
+def _client_address() -> str | None:
+    return request.remote_addr  # the socket's peer: no header the client sends changes it
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
 def login():
-    error = None
+    error, status = None, 200
     if request.method == "POST":
-        user = orgs.find_user(request.form.get("email", ""))
-        if user is not None and user.check_password(request.form.get("password", "")):
-            _start_session(user)
-            return redirect(_safe_next(request.args.get("next")))
-        error = "Wrong email or password."
-    return render_template("auth/login.html", error=error), 401 if error else 200
-
-
-@bp.errorhandler(429)
-def too_many_login_attempts(exc):
-    message = "Too many login attempts from your network. Wait a minute, then try again."
-    return render_template("auth/login.html", error=message), 429
+        try:
+            user = accounts.log_in(request.form.get("email", ""), request.form.get("password", ""),
+                                   address=_client_address())  # fmt: skip
+        except TooManyAttempts as exc:
+            error, status = exc.message, 429
+        except AppError as exc:
+            error, status = exc.message, exc.status
+        else:
+            start_session(user)
+            return redirect(safe_next(request.args.get("next")))
+    return render_template("auth/login.html", error=error), status
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -64,8 +71,8 @@ def signup():
                     "form": exc.message
                 }
             else:
-                _start_session(user, org.id)
-                return redirect(_safe_next(None))
+                start_session(user, org.id)
+                return redirect(safe_next(None))
     return render_template("auth/signup.html", errors=errors, form=form), 400 if errors else 200
 
 
@@ -76,25 +83,28 @@ def accept_invite(token: str):
     except NotFound:
         return render_template("auth/invite_invalid.html"), 404
     errors: dict[str, str] = {}
+    status = 200
     if request.method == "POST":
+        org_id = invite.organization_id
         try:
-            user = orgs.accept_invite(
-                token, name=request.form.get("name", ""), password=request.form.get("password", "")
-            )
+            user = orgs.accept_invite(token, name=request.form.get("name", ""),
+                                      password=request.form.get("password", ""), address=_client_address())  # fmt: skip
         except AppError as exc:
+            status = exc.status
             errors = {key: f"{key.capitalize()} {value}." for key, value in exc.details.items()} or {
                 "form": exc.message
             }
         else:
-            _start_session(user, invite.organization_id)
+            start_session(user, org_id)
             flash("Welcome! You have joined the organization.")
-            return redirect(_safe_next(None))
-    return render_template("auth/accept_invite.html", invite=invite, errors=errors), 400 if errors else 200
+            return redirect(safe_next(None))
+    return render_template("auth/accept_invite.html", invite=invite, errors=errors), status
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
-    session.clear()
+    """Log out: this session and every copy of its cookie stop working."""
+    accounts.revoke_sessions(current_user.id)
+    end_session()
     return redirect(url_for("auth.login"))

@@ -13,7 +13,9 @@ from . import (  # noqa: F401 - each registers its views on bp
     operations,
     overview,
     settings,
+    settings_account,
     settings_keys,
+    settings_members,
     task_import,
     tasks,
 )

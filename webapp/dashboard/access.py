@@ -5,10 +5,13 @@ from functools import wraps
 from flask import abort, g, make_response, redirect, request, url_for
 from flask_login import current_user
 
-from ..api.auth import current_membership
+from ..identity import current_membership
 from ..models import Membership
 from .blueprint import bp
 from .views import is_htmx
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+SELF_SERVICE = ("dashboard.settings_change_password", "dashboard.settings_logout_everywhere")
 
 
 @bp.before_request
@@ -24,6 +27,8 @@ def require_membership():
     if membership is None:
         abort(403, description="Your account does not belong to an organization any more.")
     g.membership = membership
+    if request.method not in SAFE_METHODS and not membership.can_operate and request.endpoint not in SELF_SERVICE:
+        abort(403, description="You have read-only access (viewer): ask an owner or admin for the member role.")
     return None
 
 

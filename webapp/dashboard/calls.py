@@ -16,7 +16,7 @@ from ..services import live, recordings, reports, stats, webhooks
 from .access import org_id
 from .blueprint import bp
 from .tasks import org_agents
-from .views import page_number, page_or_partial
+from .views import id_or_blank, page_number, page_or_partial
 
 PAGE_SIZE = 25
 CALL_STATUSES = CallStatus.__args__
@@ -25,7 +25,10 @@ RECORDING_WAIT = timedelta(seconds=30)
 
 def _filters() -> dict:
     status = request.args.get("status", "")
-    return {"status": status if status in CALL_STATUSES else "", "agent_id": request.args.get("agent_id", "")[:36]}
+    return {
+        "status": status if status in CALL_STATUSES else "",
+        "agent_id": id_or_blank(request.args.get("agent_id", "")),
+    }
 
 
 @bp.get("/calls")

@@ -2,23 +2,23 @@
 
 from flask import render_template
 
-from ..errors import AppError, Forbidden
+from ..errors import AppError
 from ..models import ROLES
-from ..schemas.org import InviteCreate, OrganizationUpdate
-from ..services import keys, orgs
-from ..urls import public_url
+from ..schemas.org import OrganizationUpdate
+from ..services import destinations, keys, orgs
 from .access import admin_required, membership, org_id
 from .blueprint import bp
 from .forms import text, validate
 from .views import is_htmx, notice_oob
 
-INVITE_ROLES = (("member", "Member"), ("admin", "Admin"))
+INVITE_ROLES = (("member", "Member"), ("admin", "Admin"), ("viewer", "Viewer (read only)"))
 
 
 def settings_context(**extra) -> dict:
     current = membership()
     context = {"org": current.organization, "members": orgs.members(org_id()), "roles": ROLES,
-               "invite_roles": INVITE_ROLES, "invites": [], "api_keys": []}  # fmt: skip
+               "invite_roles": INVITE_ROLES, "invites": [], "api_keys": [],
+               "allowed_countries": destinations.allowed_countries(current.organization)}  # fmt: skip
     if current.is_admin:
         context["invites"] = orgs.pending_invites(org_id())
         context["api_keys"], _ = keys.list_keys(org_id())
@@ -49,36 +49,12 @@ def settings_rename():
     return section("_organization.html", notice="Organization renamed.")
 
 
-def _check_role_change(target_role: str, new_role: str) -> None:
-    if new_role not in ROLES:
-        raise AppError("Choose one of the roles owner, admin or member.")
-    if "owner" in (target_role, new_role) and membership().role != "owner":
-        raise Forbidden("Only owners can give or take away the owner role.")
-
-
-@bp.post("/settings/members/<user_id>/role")
+@bp.post("/settings/allowed-countries")
 @admin_required
-def settings_change_role(user_id: str):
-    new_role = text("role")
+def settings_allowed_countries():
+    codes = [code for code in text("allowed_countries").replace(",", " ").split() if code]
     try:
-        target = orgs.membership(org_id(), user_id)
-        _check_role_change(target.role, new_role)
-        orgs.change_role(org_id(), user_id, new_role)
+        countries = destinations.set_allowed_countries(org_id(), codes)
     except AppError as exc:
-        return section("_members.html", exc.status, members_error=exc.message)
-    return section("_members.html", notice=f"{target.user.email} is now {new_role}.")
-
-
-@bp.post("/settings/invites")
-@admin_required
-def settings_invite():
-    data, errors = validate(InviteCreate, {"email": text("email"), "role": text("role") or "member"})
-    if errors:
-        return section("_invites.html", 400, invite_errors=errors)
-    try:
-        invite, token = orgs.invite(org_id(), data.email, data.role, membership().user_id)
-    except AppError as exc:
-        return section("_invites.html", exc.status, invite_errors={"email": exc.message})
-    link = public_url("auth.accept_invite", token=token)
-    return section("_invites.html", notice=f"Invite for {invite.email} created.", invite_link=link,
-                   invited_email=invite.email)  # fmt: skip
+        return section("_countries.html", exc.status, countries_error=exc.details.get("allowed_countries", exc.message))
+    return section("_countries.html", notice=f"Calls may go to {', '.join(countries)}.")

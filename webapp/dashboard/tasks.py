@@ -13,7 +13,7 @@ from . import task_form
 from .access import org_id
 from .blueprint import bp
 from .forms import service_errors, validate
-from .views import done, is_htmx, notice_oob, page_number, page_or_partial
+from .views import done, id_or_blank, is_htmx, notice_oob, page_number, page_or_partial
 
 PAGE_SIZE = 25
 WEBHOOK_EVENTS = ("call_started", "call_completed", "call_failed")
@@ -27,7 +27,7 @@ def org_agents() -> list:
 def _filters() -> dict:
     status = request.values.get("status", "")
     agent_id = request.values.get("agent_id", "")
-    return {"status": status if status in TASK_STATUSES else "", "agent_id": agent_id[:36]}
+    return {"status": status if status in TASK_STATUSES else "", "agent_id": id_or_blank(agent_id)}
 
 
 def _list_context() -> dict:

@@ -1,6 +1,8 @@
 """Rendering helpers shared by the dashboard views (htmx contact-app style: one URL, page or fragment)."""
 
-from flask import flash, redirect, render_template, request
+from flask import abort, flash, redirect, render_template, request
+
+from ..ids import is_canonical_id
 
 
 def is_htmx() -> bool:
@@ -25,8 +27,19 @@ def done(message: str, location: str, partial: str | None = None, **context):
     return redirect(location)
 
 
+def id_or_blank(value: str) -> str:
+    """An id filter from the query string: a canonical id, else no filter (never a cut id)."""
+    return value if is_canonical_id(value) else ""
+
+
+MAX_PAGE = 1_000_000  # far past any list; offsets stay well inside SQL integers
+
+
 def page_number() -> int:
-    try:
-        return max(int(request.values.get("page", "1")), 1)
-    except ValueError:
+    """?page=N; anything that is not a page number is page 1, a number past MAX_PAGE is a 400."""
+    value = request.values.get("page", "1").strip()
+    if not value.isascii() or not value.isdigit():
         return 1
+    if len(value) > 7 or int(value) > MAX_PAGE:
+        abort(400, description=f"There is no page {value[:30]}: pages go up to {MAX_PAGE}.")
+    return max(int(value), 1)

@@ -12,8 +12,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from .base import IdMixin, OrgOwnedMixin, TimestampMixin, UTCDateTime
 
-ROLES = ("owner", "admin", "member")
+ROLES = ("owner", "admin", "member", "viewer")
 ADMIN_ROLES = ("owner", "admin")
+OPERATOR_ROLES = ("owner", "admin", "member")  # may run agents, tasks and calls; viewers only read
 API_KEY_PREFIX = "va_"
 
 
@@ -31,6 +32,8 @@ class Organization(IdMixin, TimestampMixin, db.Model):
 
     name: Mapped[str] = mapped_column(sa.String(200))
     webhook_secret: Mapped[str] = mapped_column(sa.String(100), default=new_webhook_secret)
+    # Comma-separated ISO 3166 region codes calls may go to; None: the default for the provider.
+    allowed_countries: Mapped[str | None] = mapped_column(sa.String(400))
     max_concurrent_calls: Mapped[int] = mapped_column(sa.Integer, default=10, server_default="10")
     # Bumped by every dispatch decision: the row lock that serializes slot counting per organization.
     dispatch_seq: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
@@ -44,6 +47,8 @@ class User(IdMixin, TimestampMixin, UserMixin, db.Model):
     email: Mapped[str] = mapped_column(sa.String(320), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), default="")
     password_hash: Mapped[str] = mapped_column(sa.String(256))
+    # Sessions issued under an older version are over (log out, password change, removal).
+    session_version: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
     memberships = relationship("Membership", back_populates="user", cascade="all")
 
@@ -67,6 +72,10 @@ class Membership(IdMixin, TimestampMixin, OrgOwnedMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role in ADMIN_ROLES
+
+    @property
+    def can_operate(self) -> bool:
+        return self.role in OPERATOR_ROLES
 
 
 class Invite(IdMixin, TimestampMixin, OrgOwnedMixin, db.Model):

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from .. import safe_regex
 from ..telephony.dynamic_variables import NAME as VARIABLE_NAME
 from ..telephony.dynamic_variables import SYSTEM_PREFIX
 from .common import MAX_OFFSET, OutModel, StrictModel, Text, not_null
@@ -32,11 +33,8 @@ class NavigationRule(StrictModel):
     @field_validator("when")
     @classmethod
     def regex_compiles(cls, value: str) -> str:
-        if len(value) > 1 and value.startswith("/") and value.endswith("/"):
-            try:
-                re.compile(value[1:-1])
-            except re.error as exc:
-                raise ValueError(f"is not a valid regular expression: {exc}") from None
+        if len(value) > 2 and value.startswith("/") and value.endswith("/"):
+            safe_regex.check_pattern(value[1:-1])
         return value
 
 

@@ -4,13 +4,13 @@ from typing import Literal
 from pydantic import Field
 
 from .common import MAX_OFFSET, OutModel, StrictModel, Text
-from .phone import PhoneNumber
+from .phone import ValidNumber
 
 DncSource = Literal["api", "dashboard", "import", "call"]
 
 
 class DncCreate(StrictModel):
-    number: PhoneNumber
+    number: ValidNumber
     reason: Text(500) | None = Field(None, examples=["Asked by email not to be called"])
 
     model_config = {

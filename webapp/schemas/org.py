@@ -5,7 +5,7 @@ from pydantic import EmailStr, Field
 
 from .common import OutModel, StrictModel, Text
 
-Role = Literal["owner", "admin", "member"]
+Role = Literal["owner", "admin", "member", "viewer"]
 
 
 class ApiKeyCreate(StrictModel):
@@ -58,7 +58,21 @@ class UserOut(OutModel):
 
 class InviteCreate(StrictModel):
     email: EmailStr
-    role: Literal["admin", "member"] = "member"
+    role: Literal["admin", "member", "viewer"] = "member"
+
+
+class RoleUpdate(StrictModel):
+    role: Role
+
+
+class AllowedCountries(StrictModel):
+    allowed_countries: list[Text(2, min_length=2)] = Field(
+        min_length=1, max_length=60, description="ISO 3166 country codes calls may go to", examples=[["US", "CA"]]
+    )
+
+
+class LoggedOutOut(StrictModel):
+    message: str
 
 
 class InviteOut(OutModel):

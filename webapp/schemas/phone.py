@@ -8,8 +8,40 @@ from pydantic import AfterValidator, WithJsonSchema
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
+T = phonenumbers.PhoneNumberType
+# Number types that cost the caller, or reach no person: refused as destinations (toll fraud).
+COSTLY_TYPES = {
+    T.PREMIUM_RATE: "a premium-rate number",
+    T.SHARED_COST: "a shared-cost number",
+    T.PERSONAL_NUMBER: "a personal (follow-me) number, charged at premium rates",
+    T.UAN: "a universal access number, charged above local rates",
+    T.PAGER: "a pager number",
+    T.VOICEMAIL: "a voicemail access number",
+}
+# The North American 500-555 test range (the simulated provider's and Twilio's test numbers)
+# never reaches a real phone, so its "personal number" type costs nothing.
+TEST_RANGE = "+1500555"
+
 
 def validate_e164(value: str) -> str:
+    """A dialable E.164 number that costs the caller nothing special (ValueError saying why not)."""
+    formatted = validate_format(value)
+    refusal = costly_type_refusal(formatted)
+    if refusal:
+        raise ValueError(refusal)
+    return formatted
+
+
+def costly_type_refusal(number: str) -> str | None:
+    """Why a valid E.164 number is refused as a destination (its type costs the caller), or None."""
+    kind = phonenumbers.number_type(phonenumbers.parse(number))
+    if kind in COSTLY_TYPES and not number.startswith(TEST_RANGE):
+        return f"is {COSTLY_TYPES[kind]}: calls to numbers that cost the caller are refused"
+    return None
+
+
+def validate_format(value: str) -> str:
+    """A valid, assigned E.164 number in canonical form, whatever its type."""
     value = value.strip()
     if not E164.match(value):
         raise ValueError("must be in E.164 format: + then country code and number, digits only")
@@ -55,4 +87,11 @@ PhoneNumber = Annotated[
             "for its country according to libphonenumber (possible length and an assigned range)",
         }
     ),
+]
+
+# Any valid number, whatever its type (e.g. for the do-not-call list, which may list premium numbers).
+ValidNumber = Annotated[
+    str,
+    AfterValidator(validate_format),
+    WithJsonSchema({"type": "string", "pattern": E164.pattern, "examples": ["+14155550123"]}),
 ]

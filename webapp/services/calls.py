@@ -14,6 +14,7 @@ from ..queues import redis_client
 from ..telephony.base import CallSnapshot, HangUpUnsupported, ProviderError
 from . import dispatch, dnc, engine, reports
 from .call_queries import get_call
+from .destinations import check_destination
 from .provider_gateway import agent_spec, call_ref, provider
 from .tasks import get_task, require_variables
 
@@ -48,6 +49,7 @@ def execute_task(org_id: str, task_id: str) -> Call | None:
         raise Conflict("The task is already queued to be dialled", {"status": "queued"})
     if task.agent.deleted_at is not None or not task.agent.enabled:
         raise Conflict("The task's agent is disabled; enable it before executing", {"agent_id": task.agent_id})
+    check_destination(org_id, task.to_number, error=Conflict)  # the allowed countries may have changed
     require_variables(task.agent, task.context_data, task.starting_message)
     _require_queue()
     _require_provider(task.agent)

@@ -3,15 +3,13 @@ reasons and never sinks the others."""
 
 from dataclasses import dataclass, field
 
-import phonenumbers
 from pydantic import ValidationError
 
 from ..schemas.campaigns import CampaignTaskRow
-from ..schemas.phone import validate_e164
+from ..schemas.phone import costly_type_refusal, validate_format
 from ..telephony.dynamic_variables import missing_for_call
 from . import dnc
-
-REFUSED_TYPES = (phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.SHARED_COST)
+from .destinations import country_refusal
 
 
 @dataclass
@@ -32,10 +30,8 @@ def missing_row_variables(agent, context_data: dict) -> list[str]:
 
 
 def destination_refusal(number: str) -> str | None:
-    kind = phonenumbers.number_type(phonenumbers.parse(number))
-    if kind in REFUSED_TYPES:
-        return "premium-rate and shared-cost numbers are not called"
-    return None
+    """Numbers that cost the caller (premium-rate, shared-cost, personal, ...) are not called."""
+    return costly_type_refusal(number)
 
 
 def check_rows(org_id: str, agent, rows: list, *, existing_numbers: set[str], offset: int = 0) -> RowCheck:
@@ -57,11 +53,11 @@ def check_rows(org_id: str, agent, rows: list, *, existing_numbers: set[str], of
                 )
         if row is not None:
             try:
-                row.to_number = validate_e164(row.to_number)
+                row.to_number = validate_format(row.to_number)
             except ValueError as exc:
                 reasons["invalid_number"] = f"to_number {exc}"
             else:
-                refusal = destination_refusal(row.to_number)
+                refusal = destination_refusal(row.to_number) or country_refusal(org_id, row.to_number)
                 if refusal:
                     reasons["not_allowed"] = refusal
             missing = missing_row_variables(agent, row.context_data)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flask import Response, current_app, request
 
-from ..errors import NotFound
+from ..errors import AppError, NotFound
 from ..extensions import db
 from ..models import Call, utcnow
 from ..outbox import enqueue_after_commit
@@ -119,7 +119,12 @@ def file_for(call: Call) -> Path:
     return path
 
 
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")  # 18 digits: beyond any file, within int64
+
+
+def _unsatisfiable(size: int, header: str) -> AppError:
+    return AppError("Range not satisfiable", {"range": header[:100], "size": size}, status=416,
+                    headers={"Content-Range": f"bytes */{size}"})  # fmt: skip
 
 
 def stream(call: Call) -> Response:
@@ -133,14 +138,14 @@ def stream(call: Call) -> Response:
     if header:
         match = RANGE.match(header.strip())
         if match is None or (not match.group(1) and not match.group(2)):
-            return Response(status=416, headers={"Content-Range": f"bytes */{size}"})
+            raise _unsatisfiable(size, header)
         first, last = match.groups()
         if first:
             start, end = int(first), min(int(last), size - 1) if last else size - 1
         else:
             start, end = max(size - int(last), 0), size - 1
         if start >= size or start > end:
-            return Response(status=416, headers={"Content-Range": f"bytes */{size}"})
+            raise _unsatisfiable(size, header)
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     headers["Content-Length"] = str(end - start + 1)

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 
 from ..errors import NotFound
 from ..extensions import db
+from ..ids import canonical_id
 
 
 def owned(model, organization_id: str):
@@ -13,9 +14,7 @@ def owned(model, organization_id: str):
 
 def get_owned(model, object_id: str, organization_id: str, resource: str):
     """The row with this id in this organization, else NotFound (another org's id is a 404)."""
-    object_id = str(object_id)[:36]
-    if "\x00" in object_id:  # no id holds NUL, and PostgreSQL refuses to compare text with one
-        raise NotFound(resource)
+    object_id = canonical_id(object_id, resource)  # "<id>-junk", "<id>%00", ... name no row
     row = db.session.execute(owned(model, organization_id).where(model.id == object_id)).scalar_one_or_none()
     if row is None:
         raise NotFound(resource)

@@ -8,6 +8,7 @@ from ..schemas.tasks import NOT_NULLABLE_TASK_FIELDS, TaskCreate, TaskUpdate
 from ..telephony.dynamic_variables import missing_for_call, missing_message
 from . import dnc
 from .agents import get_agent
+from .destinations import check_destination
 from .scoping import apply_fields, get_owned, owned, page
 
 DELETABLE_STATUSES = ("pending", "failed")
@@ -54,6 +55,7 @@ def create_task(org_id: str, data: TaskCreate) -> Task:
         agent = get_agent(org_id, fields["agent_id"])
     except NotFound:
         raise Invalid("Validation failed", {"agent_id": "no such agent in your organization"}) from None
+    check_destination(org_id, fields["to_number"])
     require_variables(agent, fields.get("context_data"), fields.get("starting_message"))
     _refuse_listed(org_id, fields["to_number"])
     task = Task(organization_id=org_id, status="pending", **fields)
@@ -86,6 +88,7 @@ def update_task(org_id: str, task_id: str, data: TaskUpdate) -> Task:
             fields.get("starting_message", task.starting_message),
         )
     if fields.get("to_number"):
+        check_destination(org_id, fields["to_number"])
         _refuse_listed(org_id, fields["to_number"])
     apply_fields(task, fields)
     _default_webhook_events(task)

@@ -10,9 +10,9 @@ from flask import Blueprint, current_app, request
 from simple_websocket import ConnectionClosed
 
 from .. import events
-from ..api.auth import authenticate_api_key
 from ..errors import AppError
 from ..extensions import db, sock
+from ..identity import authenticate_api_key
 from ..models import Call
 from ..services import live
 from ..services.call_queries import get_call

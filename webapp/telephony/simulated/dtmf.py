@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from ... import safe_regex
+
 ACTIONS = ("confirm", "decline", "opt_out", "end_call", "transfer", "label")
 TERMINAL_ACTIONS = ("opt_out", "end_call", "transfer")
 DEFAULT_LABELS = {
@@ -24,16 +26,13 @@ def _words(text: str) -> list[str]:
 def when_matches(when: str, text: str) -> bool:
     """True if a rule's `when` matches an IVR prompt.
 
-    `/.../` is a regular expression searched case-insensitively. Anything else is a phrase:
+    `/.../` is a regular expression searched case-insensitively, with RE2 (linear time). Anything else is a phrase:
     it matches when its words appear in that order in the prompt, or all appear in one
     sentence of it ("for billing press 1" matches "Press 1 for billing.").
     """
     when = when.strip()
     if len(when) > 2 and when.startswith("/") and when.endswith("/"):
-        try:
-            return re.search(when[1:-1], text, re.IGNORECASE) is not None
-        except re.error:
-            return False
+        return safe_regex.search(when[1:-1], text)
     phrase = _words(when)
     if not phrase:
         return False

@@ -1,18 +1,22 @@
-"""Who is calling: an API key (Bearer va_...) or a logged-in session for management endpoints."""
+"""Who is calling, for the whole app: an API key (Bearer va_...), or a logged-in session and the
+membership it works in. The API, the dashboard and the sockets all ask here.
 
-import hashlib
+Sessions are revocable: the cookie carries the user's `session_version` from when it was issued,
+and a session whose version is older than the user's is treated as logged out.
+"""
+
 from dataclasses import dataclass
-from datetime import timedelta
 
-from flask import g, request, session
+from flask import Flask, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from ..errors import Forbidden, Unauthorized
-from ..extensions import csrf, db
-from ..models import ApiKey, Membership, hash_token, utcnow
+from .errors import Forbidden, Unauthorized
+from .extensions import csrf, db, login_manager
+from .models import ApiKey, Membership, User, hash_token
+from .services import key_usage
 
-LAST_USED_RESOLUTION = timedelta(minutes=1)  # don't write on every request
+SESSION_VERSION = "sv"
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,11 @@ class Principal:
     def is_admin(self) -> bool:
         return self.role in ("owner", "admin")
 
+    @property
+    def can_operate(self) -> bool:
+        """API keys and owners, admins and members run agents, tasks and calls; viewers only read."""
+        return self.api_key_id is not None or self.role in ("owner", "admin", "member")
+
 
 def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
@@ -35,8 +44,11 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
-def rate_limit_identity() -> str:
-    """Key for the limiter, computed before any view runs: the presented key, else the address."""
+def rate_limit_key() -> str:
+    """Key for the request limiter, computed before any view runs: the presented key, else the
+    logged-in user, else the client address. (Password attempts have their own throttle.)"""
+    import hashlib
+
     token = bearer_token()
     if token:
         return "key:" + hashlib.sha256(token.encode()).hexdigest()[:24]
@@ -55,11 +67,33 @@ def authenticate_api_key(token: str | None) -> Principal:
         raise Unauthorized("Invalid API key")
     if api_key.revoked_at is not None:
         raise Unauthorized("This API key has been revoked")
-    now = utcnow()
-    if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
-        api_key.last_used_at = now
-        db.session.commit()
+    key_usage.note_use(api_key)
     return Principal(organization_id=api_key.organization_id, api_key_id=api_key.id)
+
+
+def start_session(user: User, org_id: str | None = None) -> None:
+    """A fresh session for `user` (nothing carried over from before the login)."""
+    from flask_login import login_user
+
+    session.clear()
+    login_user(user)
+    session[SESSION_VERSION] = user.session_version
+    if org_id:
+        session["org_id"] = org_id
+
+
+def end_session() -> None:
+    from flask_login import logout_user
+
+    logout_user()
+    session.clear()
+
+
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, user_id)
+    if user is None or session.get(SESSION_VERSION) != user.session_version:
+        return None  # revoked: logged out elsewhere, password changed, or removed
+    return user
 
 
 def current_membership() -> Membership | None:
@@ -74,7 +108,7 @@ def current_membership() -> Membership | None:
     return memberships[0] if memberships else None
 
 
-def authenticate_session(*, admin: bool) -> Principal:
+def authenticate_session(*, admin: bool = False, operate: bool = False) -> Principal:
     if bearer_token() is not None:
         raise Unauthorized("This endpoint needs a logged-in session; API keys are not accepted here")
     membership = current_membership()
@@ -89,6 +123,8 @@ def authenticate_session(*, admin: bool) -> Principal:
             ) from None
     if admin and not membership.is_admin:
         raise Forbidden("Only organization owners and admins can do this")
+    if operate and not membership.can_operate:
+        raise Forbidden("Viewers can look but not change anything")
     return Principal(organization_id=membership.organization_id, user_id=membership.user_id, role=membership.role)
 
 
@@ -96,3 +132,13 @@ def authenticate(kind: str, *, admin: bool = False) -> Principal:
     principal = authenticate_api_key(bearer_token()) if kind == "api_key" else authenticate_session(admin=admin)
     g.principal = principal
     return principal
+
+
+def init_app(app: Flask) -> None:
+    """Bind identity to the app: the user loader, the limiter's key and the batched key usage."""
+    login_manager.user_loader(_load_user)
+    app.extensions["rate_limit_key"] = rate_limit_key
+
+    @app.teardown_request
+    def _write_key_usage(_exc=None) -> None:
+        key_usage.flush()
