@@ -20,6 +20,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from ..base import AgentSpec, CallRef, CallRequest, CallSnapshot, PlacedCall, ProviderError, Recording
 from ..elevenlabs.conversation import snapshot as conversation_snapshot
 from ..elevenlabs.provider import RETRY, ElevenLabsProvider, elevenlabs_errors, twilio_errors
+from ..elevenlabs.webhooks import TWILIO_STATUS
 from .agent_config import bridged_agent_payload
 
 # Called with (call_id, reason) before we hang a call up on request (API / dashboard), so the
@@ -29,16 +30,6 @@ STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 POLL_EVERY_SECONDS = 15.0  # callbacks carry the state; polling Twilio is only the safety net
 RING_TIMEOUT_SECONDS = 30
 TWILIO_NOT_IN_PROGRESS = 21220
-TWILIO_STATUS = {
-    "queued": ("initiated", None),
-    "ringing": ("initiated", None),
-    "in-progress": ("in_progress", None),
-    "completed": ("completed", None),
-    "busy": ("failed", "busy"),
-    "no-answer": ("failed", "no_answer"),
-    "failed": ("failed", "provider_error"),
-    "canceled": ("failed", "cancelled"),
-}
 
 
 def status_snapshot(twilio_status: str) -> CallSnapshot | None:
