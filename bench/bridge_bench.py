@@ -177,7 +177,7 @@ def run(env: BenchEnv, smoke: bool = False):
         now = datetime.now(UTC)
         agent = {"id": new_id(), "organization_id": org.org_id, "name": "Bridge agent", "system_prompt": "p",
                  "language": "en", "enabled": True, "voice_settings": "{}", "dtmf_rules": "{}",
-                 "remote_agent_id": AGENT_ID, "sync_status": "synced",
+                 "dynamic_variables": "{}", "remote_agent_id": AGENT_ID, "sync_status": "synced",
                  "created_at": now, "updated_at": now}  # fmt: skip
         copy_rows(conn, "agents", [agent])
         org.agent_ids.append(agent["id"])

@@ -69,7 +69,8 @@ def add_agents(conn: psycopg.Connection, org: SeededOrg, count: int) -> None:
     rows = [
         {"id": new_id(), "organization_id": org.org_id, "name": f"Agent {number}", "system_prompt": AGENT_PROMPT,
          "starting_message": STARTING_MESSAGE, "language": "en", "enabled": True, "voice_settings": "{}",
-         "dtmf_rules": "{}", "sync_status": "not_required", "created_at": now, "updated_at": now}
+         "dtmf_rules": "{}", "dynamic_variables": "{}", "sync_status": "not_required", "created_at": now,
+         "updated_at": now}
         for number in range(count)
     ]  # fmt: skip
     copy_rows(conn, "agents", rows)
