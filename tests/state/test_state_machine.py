@@ -276,3 +276,36 @@ def test_a_call_never_answered_has_a_definitive_no_recording(account, jobs):
     assert failed.status == "delivered"
     assert failed.payload["data"]["artifacts"] == {"transcript": "ready", "report": "ready", "recording": "none",
                                                    "recording_note": "The call was never answered"}  # fmt: skip
+
+
+@pytest.mark.parametrize("never_rang", [True, False])
+def test_a_placement_whose_worker_died_is_placed_again_only_where_that_cannot_ring_twice(
+    account, jobs, scripted, receiver, monkeypatch, never_rang
+):
+    """A claimed placement that never stored its result: on a provider where that means it never rang
+    (the simulator) the sweep places the call again; elsewhere it is closed, never dialled twice."""
+    from webapp.extensions import db
+    from webapp.models import Call, utcnow
+    from webapp.services import calls, sweeps, tasks
+
+    from tests.state.scripted import ScriptedProvider
+
+    monkeypatch.setattr(ScriptedProvider, "unstored_placement_never_rang", never_rang, raising=False)
+    jobs.run()
+    task = tasks.create_task(account.org_id, task_fields(account.agent_id, f"{receiver.url}/hooks", ["call_failed"]))
+    call_id = calls.execute_task(account.org_id, task.id).id
+    jobs.drop()  # the worker took the placement job and died after claiming it
+    claimed_at = utcnow() - timedelta(hours=1)
+    db.session.execute(sa.update(Call).where(Call.id == call_id).values(placing_started_at=claimed_at))
+    db.session.commit()
+
+    assert sweeps.sweep()["closed"] == 1
+    call = _call(call_id)
+    if never_rang:
+        assert (call.status, call.placing_started_at) == ("initiated", None)
+        jobs.run()
+        assert _call(call_id).provider_call_id == f"conv-{call_id}" and scripted.placed.count(call_id) == 1
+    else:
+        assert (call.status, call.failure_reason) == ("failed", "provider_error")
+        jobs.run()
+        assert call_id not in scripted.placed

@@ -21,6 +21,10 @@ def needs_remote_agents() -> bool:
     return provider_class(provider_name()).needs_remote_agents
 
 
+def unstored_placement_never_rang() -> bool:
+    return bool(getattr(provider_class(provider_name()), "unstored_placement_never_rang", False))
+
+
 def call_ref(call: Call) -> CallRef:
     return CallRef(
         call_id=call.id, provider_call_id=call.provider_call_id or "", provider_data=call.provider_data or {}

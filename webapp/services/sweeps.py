@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import ACTIVE_CALL_STATUSES, TERMINAL_CALL_STATUSES, Call, WebhookDelivery, utcnow
 from ..outbox import enqueue_after_commit
 from ..queues import job, not_waiting
-from . import agent_sync, engine, recordings, webhooks
+from . import agent_sync, engine, provider_gateway, recordings, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,11 @@ def close_stale_calls() -> int:
             ),
         ).limit(BATCH)
     ).scalars().all()  # fmt: skip
+    replace_placements = provider_gateway.unstored_placement_never_rang()
     for call in stale:
         ours = call.provider == config["TELEPHONY_PROVIDER"]  # another provider's call can't be polled
+        if ours and replace_placements and _release_unstored_placement(call):
+            continue
         if call.provider_call_id and ours and engine.sync_call(call) and not call.is_active:
             continue
         if call.is_active:
@@ -77,6 +80,23 @@ def close_stale_calls() -> int:
             else:
                 engine.fail_call(call, "provider_error", "The call was never placed (worker stopped?)")
     return len(stale)
+
+
+def _release_unstored_placement(call: Call) -> bool:
+    """A claimed placement that never stored its result, on a provider where that means it never
+    rang: the claim is released (only if it is still the same claim) and the call placed again."""
+    if call.provider_call_id is not None or call.placing_started_at is None:
+        return False
+    released = db.session.execute(
+        sa.update(Call)
+        .where(Call.id == call.id, Call.provider_call_id.is_(None), Call.placing_started_at == call.placing_started_at)
+        .values(placing_started_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if released:
+        enqueue_after_commit(engine.start_call, call.id)
+    db.session.commit()
+    return bool(released)
 
 
 def redispatch_unplaced() -> int:

@@ -118,6 +118,12 @@ class Provider(Protocol):
     # answered or ends), so the engine syncs the call at that moment instead of waiting for the next
     # polling pass. Optional: a provider without it (False or absent) is polled.
     knows_next_change: bool
+    # place_call() has no effect outside the PlacedCall it returns (the simulator: the call is its
+    # timeline in provider_data). A placement whose worker died before storing that result then
+    # provably never rang, and the sweep places the call again instead of closing it. A real
+    # provider's interrupted placement may have rung: the call is closed (provider_error), never
+    # dialled again. Optional: absent means False.
+    unstored_placement_never_rang: bool
 
     def sync_agent(self, agent: AgentSpec) -> str | None:
         """Create or update the provider-side agent; return its id (None if not applicable)."""

@@ -42,6 +42,7 @@ class SimulatedProvider:
     name = "simulated"
     needs_remote_agents = False  # agents live in our database only
     knows_next_change = True  # the timeline says when each turn ends: the engine syncs a call right then
+    unstored_placement_never_rang = True  # the call is the timeline place_call() returns
 
     def __init__(
         self,
