@@ -284,11 +284,10 @@ def test_a_placement_whose_worker_died_is_placed_again_only_where_that_cannot_ri
 ):
     """A claimed placement that never stored its result: on a provider where that means it never rang
     (the simulator) the sweep places the call again; elsewhere it is closed, never dialled twice."""
+    from tests.state.scripted import ScriptedProvider
     from webapp.extensions import db
     from webapp.models import Call, utcnow
     from webapp.services import calls, sweeps, tasks
-
-    from tests.state.scripted import ScriptedProvider
 
     monkeypatch.setattr(ScriptedProvider, "unstored_placement_never_rang", never_rang, raising=False)
     jobs.run()
