@@ -68,6 +68,8 @@ def test_unknown_route_outside_the_api_is_not_an_envelope(client):
     ("DELETE", "/api/v1/agents", ["GET", "HEAD", "OPTIONS", "POST"]),
     ("PUT", "/api/v1/tasks/some-id", ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH"]),
     ("GET", "/api/v1/tasks/some-id/execute", ["OPTIONS", "POST"]),
+    ("PATCH", "/api/v1/users/invites", ["GET", "HEAD", "OPTIONS"]),  # not a member's id
+    ("DELETE", "/api/v1/users/invite", ["OPTIONS", "POST"]),
 ])  # fmt: skip
 def test_wrong_method_is_a_405_envelope_naming_the_allowed_methods(client, method, path, allowed):
     response = client.open(path, method=method)

@@ -69,7 +69,7 @@ def test_create_requires_agent_name_and_number(tenant, agent, missing):
 
 
 def test_create_refuses_an_agent_of_no_one(tenant):
-    _, details = assert_error(tenant.api.post("/tasks", json=_body("no-such-agent")), 400)
+    _, details = assert_error(tenant.api.post("/tasks", json=_body("no-such-agent")), 404)
     assert details == {"agent_id": "no such agent in your organization"}
 
 
@@ -151,6 +151,10 @@ def test_scheduled_at_may_be_null_or_utc(tenant, agent):
     assert assert_ok(tenant.api.post("/tasks", json=_body(agent["id"], scheduled_at=None)), 201)["scheduled_at"] is None
     created = assert_ok(tenant.api.post("/tasks", json=_body(agent["id"], scheduled_at="2031-06-01T12:30:00Z")), 201)
     assert created["scheduled_at"] == "2031-06-01T12:30:00Z"
+
+
+def test_a_whole_number_written_with_a_fraction_is_an_integer(tenant, agent):
+    assert assert_ok(tenant.api.post("/tasks", json=_body(agent["id"], priority=53.0)), 201)["priority"] == 53
 
 
 @pytest.mark.parametrize("priority", ["high", 1.5, True, None, 10_000_000])

@@ -65,7 +65,7 @@ def test_lists_show_only_the_callers_organization(finished_calls, other_tenant):
 
 def test_a_task_cannot_use_another_organizations_agent(owned, other_tenant):
     body = {"agent_id": owned["agent"], "name": "Borrowed agent", "to_number": "+14155550123"}
-    _, details = assert_error(other_tenant.api.post("/tasks", json=body), 400)
+    _, details = assert_error(other_tenant.api.post("/tasks", json=body), 404)
     assert details == {"agent_id": "no such agent in your organization"}
 
 

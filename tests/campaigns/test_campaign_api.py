@@ -162,7 +162,7 @@ def test_other_organizations_campaigns_are_404(tenant, other_tenant):
     assert other_tenant.api.get(f"/tasks?campaign_id={campaign['id']}").get_json()["data"] == []
     other_agent = other_tenant.agent()
     response = tenant.api.post("/campaigns", json=campaign_body(other_agent["id"]))
-    assert response.status_code == 400 and "agent_id" in response.get_json()["details"]
+    assert response.status_code == 404 and "agent_id" in response.get_json()["details"]
 
 
 def test_dnc_list(tenant, other_tenant):
@@ -209,10 +209,10 @@ def test_single_tasks_respect_the_do_not_call_list(app, tenant):
     agent = tenant.agent()
     tenant.api.post("/dnc", json={"number": "+12125550171"})
     refused = tenant.api.post("/tasks", json={"agent_id": agent["id"], "name": "X", "to_number": "+12125550171"})
-    assert refused.status_code == 400 and "to_number" in refused.get_json()["details"]
+    assert refused.status_code == 409 and "to_number" in refused.get_json()["details"]
     task = tenant.task(agent["id"], to_number="+12125550172")
     moved = tenant.api.patch(f"/tasks/{task['id']}", json={"to_number": "+12125550171"})
-    assert moved.status_code == 400 and "to_number" in moved.get_json()["details"]
+    assert moved.status_code == 409 and "to_number" in moved.get_json()["details"]
     db.session.add(DncEntry(organization_id=tenant.org_id, number="+12125550172", source="import"))
     db.session.commit()  # listed behind the API's back: caught at execute
     response = tenant.api.post(f"/tasks/{task['id']}/execute")

@@ -50,7 +50,7 @@ def test_destinations_outside_the_allowed_countries_are_refused_until_allowed(ap
     jamaica = {"agent_id": agent["id"], "name": "Jamaica", "to_number": "+18762345678"}  # +1, but not US/CA
     for body in (london, jamaica):
         refused = tenant.api.post("/tasks", json=body)
-        assert refused.status_code == 400
+        assert refused.status_code == 403
         assert "not allowed for this organization" in refused.get_json()["details"]["to_number"]
     assert _task_count(db, tenant.org_id) == 0
     assert tenant.api.post("/tasks", json={**london, "to_number": "+16135550123"}).status_code == 201  # Canada

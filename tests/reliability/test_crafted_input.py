@@ -75,7 +75,7 @@ def finished_call(tenant, worker) -> str:
     return call_id
 
 
-def test_unsatisfiable_ranges_are_416_in_the_envelope(tenant, finished_call):
+def test_unsatisfiable_ranges_are_416_and_malformed_ones_400_in_the_envelope(tenant, finished_call):
     from tests.support import wait_until
 
     url = f"/calls/{finished_call}/recording/stream"
@@ -86,14 +86,17 @@ def test_unsatisfiable_ranges_are_416_in_the_envelope(tenant, finished_call):
         "bytes=-" + "7" * 5000,
         "bytes=99999999999-",
         "bytes=5-2",
-        "bytes=abc",
-        "items=0-1",
+        "bytes=-0",
     ):
         answer = tenant.api.get(url, headers={"Range": header})
         assert answer.status_code == 416, (header[:30], answer.status_code)
         body = answer.get_json()
         assert body["success"] is False and body["error"] == "Range not satisfiable" and "request_id" in body["meta"]
         assert answer.headers["Content-Range"].startswith("bytes */")
+    for header in ("bytes=abc", "items=0-1", "", "bytes=0-1,5-9", "bytes=-"):  # not the documented pattern
+        answer = tenant.api.get(url, headers={"Range": header})
+        assert answer.status_code == 400, (header, answer.status_code)
+        assert answer.get_json()["error"] == "Malformed Range header"
     assert tenant.api.get(url, headers={"Range": "bytes=0-9"}).status_code == 206
 
 

@@ -31,7 +31,7 @@ def get_agent(principal, agent_id: str):
 
 
 @bp.patch("/<agent_id>")
-@endpoint("Update an agent (partial)", body=AgentUpdate, response=AgentOut, errors=(404,))
+@endpoint("Update an agent (partial)", body=AgentUpdate, response=AgentOut, errors=(404, 409))
 def update_agent(principal, body: AgentUpdate, agent_id: str):
     return ok(dump(AgentOut, service.update_agent(principal.organization_id, agent_id, body)))
 

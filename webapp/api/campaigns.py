@@ -33,7 +33,7 @@ def list_campaigns(principal, query: CampaignListQuery):
 
 @bp.post("")
 @endpoint("Create a campaign with up to 10,000 tasks inline (rows are checked one by one)",
-          body=CampaignCreate, response=CampaignCreatedOut, status=201)  # fmt: skip
+          body=CampaignCreate, response=CampaignCreatedOut, status=201, errors=(404,))  # fmt: skip
 def create_campaign(principal, body: CampaignCreate):
     campaign, check = service.create_campaign(principal.organization_id, body)
     data = _one(campaign) | {"accepted": len(check.accepted), "rejected": check.rejected}

@@ -6,6 +6,7 @@ Keys are per organization. Records live in Redis (one key each, expiring after 2
 
 import hashlib
 import json
+import re
 
 import redis
 from flask import current_app, g, request
@@ -15,6 +16,8 @@ from ..queues import namespaced, redis_client
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
+# Printable ASCII, no space at either end (HTTP strips it): the header's pattern in the OpenAPI document
+KEY_PATTERN = re.compile(r"[!-~]([ -~]{0,253}[!-~])?")
 TTL_SECONDS = 24 * 3600
 RUNNING_TTL_SECONDS = 600  # a request that died mid-way frees its key after this
 
@@ -38,8 +41,8 @@ def begin(organization_id: str):
     key = request.headers.get(HEADER)
     if key is None or request.method != "POST":
         return None
-    if not 1 <= len(key) <= 255 or not key.isprintable():
-        raise Invalid("Malformed Idempotency-Key", {HEADER: "1 to 255 printable characters"})
+    if not KEY_PATTERN.fullmatch(key):
+        raise Invalid("Malformed Idempotency-Key", {HEADER: "1 to 255 printable ASCII characters"})
     storage_key, fingerprint = _key(organization_id, key), _fingerprint()
     try:
         connection = redis_client()

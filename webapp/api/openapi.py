@@ -6,8 +6,10 @@ from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from ..schemas.common import JSON_VALUE_REF, json_value_name, json_value_schemas
 from ..schemas.webhooks import WebhookEvent
 from .endpoint import EndpointSpec, endpoint
+from .idempotency import KEY_PATTERN
 
 bp = Blueprint("openapi", __name__)
 
@@ -130,8 +132,9 @@ RANGE_PARAMETER = {
     "name": "Range",
     "in": "header",
     "required": False,
-    "schema": {"type": "string", "pattern": r"^bytes=(\d+-\d*|-\d+)$", "example": "bytes=0-1023"},
-    "description": "One byte range (`bytes=start-end`, `bytes=start-`, `bytes=-suffix`); answered with 206",
+    "schema": {"type": "string", "pattern": r"^bytes=([0-9]+-[0-9]*|-[0-9]+)$", "example": "bytes=0-1023"},
+    "description": "One byte range (`bytes=start-end`, `bytes=start-`, `bytes=-suffix`), answered with 206; "
+    "another form is a 400, a range beyond the file a 416",
 }
 
 
@@ -181,7 +184,8 @@ def _operation(spec: EndpointSpec, path_params: list[str], schemas: dict) -> dic
     }
     if spec.body is not None:
         operation["requestBody"] = {
-            "required": True,
+            # an empty body reads as {}: it may be left out when no field is required
+            "required": any(field.is_required() for field in spec.body.model_fields.values()),
             "content": {"application/json": {"schema": _ref(spec.body.__name__)}},
         }
     return operation
@@ -191,10 +195,10 @@ IDEMPOTENCY_PARAMETER = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "description": "Retry safely: the same key with the same body within 24 h returns the first answer again "
-    "(with Idempotent-Replayed: true); another body answers 422; while the first still runs, 409. Per organization.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    "example": "4f9c2f7e-upload-2026-12-01",
+    "description": "Printable ASCII, a new one for each request you mean (a UUID, say). Retry safely: the same "
+    "key with the same body within 24 h returns the first answer again (with Idempotent-Replayed: true); "
+    "another body answers 422; while the first still runs, 409. Per organization.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": f"^{KEY_PATTERN.pattern}$"},
 }
 
 
@@ -208,6 +212,17 @@ def _idempotent(operation: dict) -> None:
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
             },
         )
+
+
+def _with_json_value_refs(node):
+    """The schemas with each JSON value placeholder made a $ref to its component."""
+    if isinstance(node, dict):
+        if set(node) == {JSON_VALUE_REF}:
+            return _ref(json_value_name(node[JSON_VALUE_REF]))
+        return {key: _with_json_value_refs(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_with_json_value_refs(item) for item in node]
+    return node
 
 
 def build_openapi(app) -> dict:
@@ -228,6 +243,8 @@ def build_openapi(app) -> dict:
     )
     schemas = dict(definitions.get("$defs", {}))
     schemas.update({"Meta": META, "Pagination": PAGINATION, "ErrorEnvelope": ERROR_ENVELOPE})
+    schemas.update(json_value_schemas())
+    schemas = _with_json_value_refs(schemas)
     tags = set()
     for rule, spec in routes:
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)

@@ -26,7 +26,7 @@ def list_tasks(principal, query: TaskListQuery):
 
 
 @bp.post("")
-@endpoint("Create a task", body=TaskCreate, response=TaskDetailOut, status=201)
+@endpoint("Create a task", body=TaskCreate, response=TaskDetailOut, status=201, errors=(403, 404, 409))
 def create_task(principal, body: TaskCreate):
     return ok(dump(TaskDetailOut, service.create_task(principal.organization_id, body)), 201)
 
@@ -38,7 +38,7 @@ def get_task(principal, task_id: str):
 
 
 @bp.patch("/<task_id>")
-@endpoint("Update a pending task", body=TaskUpdate, response=TaskDetailOut, errors=(404, 409))
+@endpoint("Update a pending task", body=TaskUpdate, response=TaskDetailOut, errors=(403, 404, 409))
 def update_task(principal, body: TaskUpdate, task_id: str):
     return ok(dump(TaskDetailOut, service.update_task(principal.organization_id, task_id, body)))
 

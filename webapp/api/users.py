@@ -3,6 +3,7 @@
 from flask import Blueprint
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from werkzeug.routing import BaseConverter
 
 from ..identity import end_session
 from ..schemas.org import InviteCreate, InviteCreatedOut, InviteOut, LoggedOutOut, RoleUpdate, SessionOut, UserOut
@@ -15,6 +16,16 @@ from .orgs import organization_out
 from .serialize import dump, dump_many
 
 bp = Blueprint("users", __name__)
+
+
+class UserIdConverter(BaseConverter):
+    """A user id, never `invite` or `invites`: those are resources of their own, so OPTIONS and 405s
+    there name only their own methods (not the member's PATCH and DELETE)."""
+
+    regex = r"(?!invites?(?![^/]))[^/]+"
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("user_id", UserIdConverter))
 
 
 def user_out(membership) -> dict:
@@ -66,7 +77,7 @@ def revoke_invite(principal, invite_id: str):
     return ok(dump(InviteOut, service.revoke_invite(principal.organization_id, invite_id)))
 
 
-@bp.patch("/users/<user_id>")
+@bp.patch("/users/<user_id:user_id>")
 @endpoint("Change a member's role (only owners give or take the owner role; one owner always stays)",
           auth="session", admin=True, body=RoleUpdate, response=UserOut, errors=(403, 404, 409))  # fmt: skip
 def change_role(principal, body: RoleUpdate, user_id: str):
@@ -74,7 +85,7 @@ def change_role(principal, body: RoleUpdate, user_id: str):
     return ok(user_out(membership))
 
 
-@bp.delete("/users/<user_id>")
+@bp.delete("/users/<user_id:user_id>")
 @endpoint("Remove a member from the organization (their sessions end)", auth="session", admin=True,
           errors=(403, 404, 409))  # fmt: skip
 def remove_member(principal, user_id: str):

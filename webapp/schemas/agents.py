@@ -2,12 +2,20 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from .. import safe_regex
 from ..telephony.dynamic_variables import NAME as VARIABLE_NAME
 from ..telephony.dynamic_variables import SYSTEM_PREFIX
-from .common import MAX_OFFSET, OutModel, StrictModel, Text, not_null
+from .common import MAX_OFFSET, NO_NUL, NOT_BLANK, OutModel, StrictModel, Text, integral, not_null, reject_unstorable
 from .phone import PhoneNumber
 
 DTMF_KEY = r"^[0-9*#]$"
@@ -40,10 +48,13 @@ class NavigationRule(StrictModel):
 
 def _input_rule_schema(schema: dict) -> None:
     """The conditional requirements the validator enforces, in the schema too."""
+    label = {"type": "string", "pattern": NOT_BLANK, "maxLength": 100}
     schema["allOf"] = [
-        {"if": {"properties": {"action": {"const": "transfer"}}}, "then": {"required": ["to_number"]}},
-        {"if": {"properties": {"action": {"const": "label"}}}, "then": {"required": ["label"]}},
-    ]
+        {"if": {"properties": {"action": {"const": "transfer"}}},
+         "then": {"required": ["to_number"], "properties": {"to_number": {"type": "string"}}}},
+        {"if": {"properties": {"action": {"const": "label"}}},
+         "then": {"required": ["label"], "properties": {"label": label}}},
+    ]  # fmt: skip
     schema["description"] = "`transfer` needs `to_number`; `label` needs `label`."
 
 
@@ -80,9 +91,13 @@ class DtmfRules(StrictModel):
         return value
 
 
-DynamicVariableValue = (
-    Annotated[str, StringConstraints(max_length=1000)] | bool | int | Annotated[float, Field(allow_inf_nan=False)]
-)
+VariableText = Annotated[
+    str,
+    StringConstraints(max_length=1000),
+    AfterValidator(reject_unstorable),
+    WithJsonSchema({"type": "string", "maxLength": 1000, "pattern": NO_NUL}),
+]
+DynamicVariableValue = VariableText | bool | int | Annotated[float, Field(allow_inf_nan=False)]
 DYNAMIC_VARIABLES_DESCRIPTION = (
     "Default values of the `{{variables}}` used in `system_prompt` and `starting_message`; a task's "
     "`context_data` (nested keys joined with `_`) overrides them. Names: letters, digits and `_`, "
@@ -105,8 +120,16 @@ def _check_variable_names(value: dict | None) -> dict | None:
     return value
 
 
-DynamicVariables = dict[str, DynamicVariableValue]
 MAX_DYNAMIC_VARIABLES = 100
+DynamicVariables = Annotated[
+    dict[str, DynamicVariableValue],
+    Field(
+        json_schema_extra={
+            "maxProperties": MAX_DYNAMIC_VARIABLES,
+            "propertyNames": {"pattern": VARIABLE_NAME.pattern, "not": {"pattern": f"^{SYSTEM_PREFIX}"}},
+        }
+    ),
+]
 VoicemailAction = Literal["hang_up", "leave_message"]
 VOICEMAIL_DESCRIPTION = (
     "When an answering machine answers (TELEPHONY_PROVIDER=twilio, Twilio's detection): hang_up ends the call "
@@ -114,7 +137,22 @@ VOICEMAIL_DESCRIPTION = (
 )
 
 
+def _voicemail_message_rule(*, required: bool):
+    """leave_message needs voicemail_message: in the same body (create), or not null beside it (update)."""
+    then = {"properties": {"voicemail_message": {"type": "string"}}}
+    if required:
+        then["required"] = ["voicemail_message"]
+    condition = {"properties": {"voicemail_action": {"const": "leave_message"}}, "required": ["voicemail_action"]}
+
+    def extra(schema: dict) -> None:
+        schema["allOf"] = [{"if": condition, "then": then}]
+
+    return extra
+
+
 class AgentCreate(StrictModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_voicemail_message_rule(required=True))
+
     name: Text(200, min_length=1)
     system_prompt: Text(20000, min_length=1)
     description: Text(2000) | None = None
@@ -130,6 +168,7 @@ class AgentCreate(StrictModel):
     voicemail_message: Text(1000, min_length=1) | None = None
 
     _check_variables = field_validator("dynamic_variables")(_check_variable_names)
+    _check_ints = field_validator("ringing_timeout_secs", mode="before")(integral)
 
     @model_validator(mode="after")
     def message_to_leave(self) -> "AgentCreate":
@@ -139,6 +178,8 @@ class AgentCreate(StrictModel):
 
 
 class AgentUpdate(StrictModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_voicemail_message_rule(required=False))
+
     name: Text(200, min_length=1) | None = Field(None, json_schema_extra=not_null)
     system_prompt: Text(20000, min_length=1) | None = Field(None, json_schema_extra=not_null)
     description: Text(2000) | None = None
@@ -156,6 +197,7 @@ class AgentUpdate(StrictModel):
     voicemail_message: Text(1000, min_length=1) | None = None
 
     _check_variables = field_validator("dynamic_variables")(_check_variable_names)
+    _check_ints = field_validator("ringing_timeout_secs", mode="before")(integral)
 
 
 NOT_NULLABLE_AGENT_FIELDS = ("name", "system_prompt", "enabled", "language", "voicemail_action")

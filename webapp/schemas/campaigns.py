@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
-from .common import MAX_OFFSET, AwareDatetime, OutModel, StrictModel, Text
-from .tasks import MAX_PRIORITY, ContextData, WebhookEvent, _not_a_boolean, _webhook_url
+from .common import MAX_OFFSET, AwareDatetime, OutModel, StrictModel, Text, integral
+from .tasks import MAX_PRIORITY, WEBHOOK_URL_DESCRIPTION, ContextData, WebhookEvent, WebhookUrl, _webhook_url
 
 MAX_INLINE_TASKS = 10_000
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -18,29 +18,22 @@ MAX_CAP = 10_000
 MAX_BACKOFF_MINUTES = 7 * 24 * 60
 
 
-def _clock(value: str) -> str:
-    if not isinstance(value, str) or not HHMM.match(value):
-        raise ValueError("must be a time of day HH:MM between 00:00 and 23:59")
-    return value
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 class CallingWindow(StrictModel):
     """When calls may be placed, in each callee's local time (from their number's time zone)."""
 
-    days: list[str] = Field(min_length=1, max_length=7, examples=[["mon", "tue", "wed", "thu", "fri"]])
-    start: str = Field(examples=["09:00"], description="HH:MM, local to the callee")
-    end: str = Field(examples=["20:00"], description="HH:MM, local to the callee; after start (exclusive)")
-
-    _check_clock = field_validator("start", "end")(_clock)
+    days: list[Day] = Field(min_length=1, max_length=7, examples=[["mon", "tue", "wed", "thu", "fri"]])
+    start: str = Field(pattern=HHMM.pattern, examples=["09:00"], description="HH:MM, local to the callee")
+    end: str = Field(
+        pattern=HHMM.pattern, examples=["20:00"], description="HH:MM, local to the callee; after start (exclusive)"
+    )
 
     @field_validator("days")
     @classmethod
-    def known_days(cls, value: list[str]) -> list[str]:
-        days = [day.strip().lower()[:3] if isinstance(day, str) else day for day in value]
-        unknown = [day for day, given in zip(days, value, strict=True) if day not in DAYS or len(given.strip()) < 3]
-        if unknown:
-            raise ValueError(f"unknown day(s) {', '.join(map(str, value))}: use {', '.join(DAYS)}")
-        return sorted(set(days), key=DAYS.index)
+    def in_week_order(cls, value: list[str]) -> list[str]:
+        return sorted(set(value), key=DAYS.index)
 
     @model_validator(mode="after")
     def end_after_start(self):
@@ -63,7 +56,7 @@ class CampaignLimits(StrictModel):
         60.0, description="Wait before the next attempt: minutes, or minutes per outcome", examples=[30]
     )
 
-    _check_ints = field_validator("max_concurrent_calls", "max_attempts", mode="before")(_not_a_boolean)
+    _check_ints = field_validator("max_concurrent_calls", "max_attempts", mode="before")(integral)
 
 
 class CampaignTaskRow(StrictModel):
@@ -74,20 +67,22 @@ class CampaignTaskRow(StrictModel):
     context_data: ContextData = Field(default_factory=dict)
     priority: int = Field(0, ge=-MAX_PRIORITY, le=MAX_PRIORITY)
 
-    _check_priority = field_validator("priority", mode="before")(_not_a_boolean)
+    _check_priority = field_validator("priority", mode="before")(integral)
 
 
 def _rows(min_length: int = 0):
-    """Rows stay loose here (each is checked on its own); the document shows CampaignTaskRow."""
+    """Rows stay loose here, in the document too: each is checked on its own, and one that isn't a
+    CampaignTaskRow is listed in the answer's `rejected` instead of refusing the request."""
     schema = {"type": "array", "minItems": min_length, "maxItems": MAX_INLINE_TASKS,
-              "items": CampaignTaskRow.model_json_schema()}  # fmt: skip
+              "description": "Rows as CampaignTaskRow; a row that isn't one is listed in `rejected`",
+              "items": {}}  # fmt: skip
     return Annotated[list[Any], Field(min_length=min_length, max_length=MAX_INLINE_TASKS), WithJsonSchema(schema)]
 
 
 class CampaignCreate(CampaignLimits):
     name: Text(200, min_length=1)
     agent_id: Text(36, min_length=1)
-    webhook_url: Text(2048) | None = None
+    webhook_url: WebhookUrl | None = Field(None, description=WEBHOOK_URL_DESCRIPTION)
     webhook_events: list[WebhookEvent] = Field(default_factory=list, max_length=3)
     start_at: AwareDatetime | None = Field(None, description="Dial nothing before this (ISO-8601 with zone)")
     end_at: AwareDatetime | None = Field(None, description="Dial nothing after this; what is left fails")
@@ -139,7 +134,7 @@ class CampaignUpdate(StrictModel):
     backoff_minutes: Minutes | dict[Outcome, Minutes] | None = None
     end_at: AwareDatetime | None = None
 
-    _check_ints = field_validator("max_concurrent_calls", "max_attempts", mode="before")(_not_a_boolean)
+    _check_ints = field_validator("max_concurrent_calls", "max_attempts", mode="before")(integral)
 
 
 NOT_NULLABLE_CAMPAIGN_FIELDS = ("name", "max_concurrent_calls", "max_attempts", "retry_on", "backoff_minutes")

@@ -4,13 +4,13 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 MAX_JSON_DEPTH = 8
 MAX_OFFSET = 1_000_000_000  # beyond any real page; offset + limit must stay within a 32-bit SQL integer
 
 
-def _reject_unstorable(value: str) -> str:
+def reject_unstorable(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     try:
@@ -20,12 +20,24 @@ def _reject_unstorable(value: str) -> str:
     return value
 
 
+# What pydantic's strip_whitespace strips (Unicode White_Space), as a regular expression class body
+BLANK = r"\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NO_NUL = r"^[^\u0000]*$"
+NOT_BLANK = rf"^[^\u0000]*[^\u0000{BLANK}][^\u0000]*$"
+
+
 def Text(max_length: int, *, min_length: int = 0):  # noqa: N802 - reads like a type
-    """A stripped string of bounded length that every database can store."""
+    """A stripped string of bounded length that every database can store. The document says so
+    too: no NUL character, and (when it may not be empty) something besides white space."""
+    assert min_length <= 1, "the document's pattern can't count characters after stripping"
+    schema = {"type": "string", "maxLength": max_length, "pattern": NOT_BLANK if min_length else NO_NUL}
+    if min_length:
+        schema["minLength"] = min_length
     return Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_reject_unstorable),
+        AfterValidator(reject_unstorable),
+        WithJsonSchema(schema),
     ]
 
 
@@ -33,10 +45,10 @@ def _check_json_value(value: Any, depth: int = 0) -> None:
     if depth > MAX_JSON_DEPTH:
         raise ValueError(f"is nested deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, str):
-        _reject_unstorable(value)
+        reject_unstorable(value)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _reject_unstorable(key)
+            reject_unstorable(key)
             _check_json_value(item, depth + 1)
     elif isinstance(value, list):
         for item in value:
@@ -51,7 +63,41 @@ def bounded_json_object(max_bytes: int):
             raise ValueError(f"is {size} bytes; at most {max_bytes} bytes are allowed")
         return value
 
-    return Annotated[dict[str, Any], AfterValidator(check)]
+    schema = {
+        "type": "object",
+        "propertyNames": {"pattern": NO_NUL},
+        "additionalProperties": {JSON_VALUE_REF: 1},
+        "description": f"Any JSON object up to {max_bytes // 1024} KiB (as UTF-8 JSON), nested at most "
+        f"{MAX_JSON_DEPTH} levels deep, without NUL characters",
+    }
+    return Annotated[dict[str, Any], AfterValidator(check), WithJsonSchema(schema)]
+
+
+# Stands for a $ref to the JSON value component of that depth (pydantic resolves real $refs itself,
+# and these live only in the OpenAPI document's components): see webapp/api/openapi.py.
+JSON_VALUE_REF = "x-json-value-at-depth"
+
+
+def json_value_name(depth: int) -> str:
+    return f"JsonValueAtDepth{depth}"
+
+
+def json_value_schemas() -> dict[str, dict]:
+    """The values a bounded JSON object may hold, one component per nesting depth (the depth limit
+    and the NUL ban, stated so a client's validator and a fuzzer know them)."""
+    scalars = [{"type": "string", "pattern": NO_NUL}, {"type": ["number", "boolean", "null"]}]
+    schemas = {}
+    for depth in range(1, MAX_JSON_DEPTH + 1):
+        if depth == MAX_JSON_DEPTH:
+            containers = [{"type": "array", "maxItems": 0}, {"type": "object", "maxProperties": 0}]
+        else:
+            inner = {JSON_VALUE_REF: depth + 1}
+            containers = [
+                {"type": "array", "items": inner},
+                {"type": "object", "propertyNames": {"pattern": NO_NUL}, "additionalProperties": inner},
+            ]
+        schemas[json_value_name(depth)] = {"anyOf": scalars + containers}
+    return schemas
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -64,6 +110,16 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
+def integral(value: Any) -> Any:
+    """JSON has one kind of number: 53.0 is the integer 53, as JSON Schema's `integer` says (strict
+    validation alone would refuse it). A boolean is still no integer."""
+    if isinstance(value, bool):
+        raise ValueError("must be an integer, not a boolean")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def not_null(schema: dict) -> None:

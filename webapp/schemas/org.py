@@ -1,9 +1,10 @@
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field
+import phonenumbers
+from pydantic import EmailStr, Field, WithJsonSchema, field_validator
 
-from .common import OutModel, StrictModel, Text
+from .common import OutModel, StrictModel, Text, integral
 
 Role = Literal["owner", "admin", "member", "viewer"]
 
@@ -35,6 +36,8 @@ class OrganizationUpdate(StrictModel):
         None, ge=1, le=10_000, description="Calls of the organization at once (campaigns and single executes)"
     )
 
+    _check_ints = field_validator("max_concurrent_calls", mode="before")(integral)
+
 
 class OrganizationOut(OutModel):
     id: str
@@ -65,10 +68,31 @@ class RoleUpdate(StrictModel):
     role: Role
 
 
+COUNTRY_CODES = sorted(phonenumbers.SUPPORTED_REGIONS)
+COUNTRY_SPELLINGS = frozenset(COUNTRY_CODES) | {code.lower() for code in COUNTRY_CODES}
+CountryCode = Annotated[
+    str,
+    WithJsonSchema(
+        {"type": "string", "enum": sorted(COUNTRY_SPELLINGS), "description": "ISO 3166 alpha-2, either case"}
+    ),
+]
+
+
 class AllowedCountries(StrictModel):
-    allowed_countries: list[Text(2, min_length=2)] = Field(
-        min_length=1, max_length=60, description="ISO 3166 country codes calls may go to", examples=[["US", "CA"]]
+    allowed_countries: list[CountryCode] = Field(
+        min_length=1,
+        max_length=60,
+        description="ISO 3166 country codes (of countries phone numbers exist for) calls may go to",
+        examples=[["US", "CA"]],
     )
+
+    @field_validator("allowed_countries")
+    @classmethod
+    def known_codes(cls, value: list[str]) -> list[str]:
+        unknown = [code[:10] for code in value if code not in COUNTRY_SPELLINGS]
+        if unknown:
+            raise ValueError(f"not ISO 3166 country codes: {', '.join(unknown)}")
+        return value
 
 
 class LoggedOutOut(StrictModel):

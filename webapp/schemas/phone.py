@@ -6,7 +6,10 @@ from typing import Annotated
 import phonenumbers
 from pydantic import AfterValidator, WithJsonSchema
 
-E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+# The white space str.strip() takes off a number before it is checked, as a regular expression class body
+STRIPPED = r"\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+DOCUMENTED_E164 = rf"^[{STRIPPED}]*\+[1-9][0-9]{{1,14}}[{STRIPPED}]*$"
 
 T = phonenumbers.PhoneNumberType
 # Number types that cost the caller, or reach no person: refused as destinations (toll fraud).
@@ -81,10 +84,12 @@ PhoneNumber = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": E164.pattern,
+            "format": "e164-callable",
+            "pattern": DOCUMENTED_E164,
             "examples": ["+14155550123"],
             "description": "E.164 (+ country code and number, digits only), and a valid, dialable number "
-            "for its country according to libphonenumber (possible length and an assigned range)",
+            "for its country according to libphonenumber (possible length and an assigned range), "
+            "not premium-rate, shared-cost, personal, UAN, pager or voicemail-access",
         }
     ),
 ]
@@ -93,5 +98,13 @@ PhoneNumber = Annotated[
 ValidNumber = Annotated[
     str,
     AfterValidator(validate_format),
-    WithJsonSchema({"type": "string", "pattern": E164.pattern, "examples": ["+14155550123"]}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "e164",
+            "pattern": DOCUMENTED_E164,
+            "examples": ["+14155550123"],
+            "description": "E.164, and a valid number for its country according to libphonenumber",
+        }
+    ),
 ]

@@ -1,11 +1,22 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, WithJsonSchema, field_validator
 
 from ..netguard import UnsafeAddress, check_webhook_url
 from .agents import AgentSummary
-from .common import MAX_OFFSET, AwareDatetime, OutModel, StrictModel, Text, bounded_json_object, not_null
+from .common import (
+    BLANK,
+    MAX_OFFSET,
+    AwareDatetime,
+    OutModel,
+    StrictModel,
+    Text,
+    bounded_json_object,
+    integral,
+    not_null,
+    reject_unstorable,
+)
 from .phone import PhoneNumber
 
 TaskStatus = Literal["pending", "in_progress", "completed", "failed", "skipped"]
@@ -25,13 +36,6 @@ def _webhook_url(value: str | None, info: ValidationInfo) -> str | None:
     return value
 
 
-def _not_a_boolean(value):
-    """JSON true/false is not a priority (pydantic would read it as 1/0)."""
-    if isinstance(value, bool):
-        raise ValueError("must be an integer, not a boolean")
-    return value
-
-
 WEBHOOK_URL_DESCRIPTION = (
     "https only (http to loopback only when the server sets WEBHOOK_ALLOW_LOOPBACK); private, "
     "loopback and link-local addresses are refused, at save time and when delivering"
@@ -39,7 +43,16 @@ WEBHOOK_URL_DESCRIPTION = (
 WEBHOOK_EVENTS_DESCRIPTION = "Events to send to webhook_url; left out with a webhook_url, all three are sent"
 
 
-WebhookUrl = Annotated[Text(2048), Field(json_schema_extra={"format": "uri", "pattern": "^https://"})]
+# What check_webhook_url lets through, as a pattern: https, a host, no user name or password
+WEBHOOK_URL_PATTERN = (
+    rf"^[{BLANK}]*https://([^\u0000/?#@:\[\]]+|\[[^\u0000/?#@\]]*\])(:[^\u0000/?#@]*)?([/?#][^\u0000]*)?$"
+)
+WebhookUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2048),
+    AfterValidator(reject_unstorable),
+    WithJsonSchema({"type": "string", "format": "uri", "maxLength": 2048, "pattern": WEBHOOK_URL_PATTERN}),
+]
 
 
 class TaskFields(StrictModel):
@@ -54,7 +67,7 @@ class TaskFields(StrictModel):
     )
 
     _check_webhook_url = field_validator("webhook_url")(_webhook_url)
-    _check_priority = field_validator("priority", mode="before")(_not_a_boolean)
+    _check_priority = field_validator("priority", mode="before")(integral)
 
     @field_validator("webhook_events")
     @classmethod
@@ -80,7 +93,7 @@ class TaskUpdate(StrictModel):
     webhook_events: list[WebhookEvent] | None = Field(None, max_length=3, json_schema_extra=not_null)
 
     _check_webhook_url = field_validator("webhook_url")(_webhook_url)
-    _check_priority = field_validator("priority", mode="before")(_not_a_boolean)
+    _check_priority = field_validator("priority", mode="before")(integral)
 
 
 NOT_NULLABLE_TASK_FIELDS = ("name", "to_number", "context_data", "priority", "webhook_events")

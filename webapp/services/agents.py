@@ -49,11 +49,18 @@ def update_agent(org_id: str, agent_id: str, data: AgentUpdate) -> Agent:
             fields[name] = model().model_dump(mode="json")  # null resets to the shape create gives
     if "dynamic_variables" in fields and fields["dynamic_variables"] is None:
         fields["dynamic_variables"] = {}
-    apply_fields(agent, fields)
-    if agent.voicemail_action == "leave_message" and not agent.voicemail_message:
-        db.session.rollback()
+    if (
+        fields.get("voicemail_action") == "leave_message"
+        and "voicemail_message" in fields
+        and not fields["voicemail_message"]
+    ):
         message = "voicemail_action leave_message needs voicemail_message"
         raise Invalid("Validation failed", {"voicemail_message": message})
+    apply_fields(agent, fields)
+    if agent.voicemail_action == "leave_message" and not agent.voicemail_message:
+        db.session.rollback()  # the body is fine on its own: it's the agent it would leave without a message
+        message = "voicemail_action leave_message needs voicemail_message; the agent would have none"
+        raise Conflict(message, {"voicemail_message": message})
     agent_sync.mark_for_sync(agent)
     db.session.commit()
     return agent

@@ -3,7 +3,7 @@
 import redis
 import sqlalchemy as sa
 
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import AppError, Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Campaign, Task, utcnow
 from ..models.base import new_id
@@ -72,8 +72,16 @@ def _agent_for(org_id: str, agent_id: str):
     try:
         agent = get_agent(org_id, agent_id)
     except NotFound:
-        raise Invalid("Validation failed", {"agent_id": "no such agent in your organization"}) from None
+        raise AppError("Agent not found", {"agent_id": "no such agent in your organization"}, status=404) from None
     return agent
+
+
+def _campaign_agent(campaign: Campaign):
+    """The campaign's agent: 409 once it was deleted (the campaign can then only be cancelled)."""
+    try:
+        return get_agent(campaign.organization_id, campaign.agent_id)
+    except NotFound:
+        raise Conflict("The campaign's agent was deleted", {"agent_id": campaign.agent_id}) from None
 
 
 def create_campaign(org_id: str, data: CampaignCreate) -> tuple[Campaign, RowCheck]:
@@ -95,7 +103,7 @@ def add_tasks(org_id: str, campaign_id: str, rows: list) -> tuple[Campaign, RowC
     campaign = get_campaign(org_id, campaign_id)
     if campaign.status not in ("draft", "running", "paused"):
         raise Conflict(f"Tasks can't be added to a {campaign.status} campaign", {"status": campaign.status})
-    agent = _agent_for(org_id, campaign.agent_id)
+    agent = _campaign_agent(campaign)
     existing = set(db.session.execute(sa.select(Task.to_number).where(Task.campaign_id == campaign.id)).scalars())
     check = check_rows(org_id, agent, rows, existing_numbers=existing)
     _insert_tasks(campaign, check, dispatch_after=_dispatch_start(campaign) if campaign.status != "draft" else None)
@@ -140,7 +148,7 @@ def update_campaign(org_id: str, campaign_id: str, data: CampaignUpdate) -> Camp
     if "end_at" in fields:
         fields["end_at"] = data.end_at
         if data.end_at and campaign.start_at and data.end_at <= campaign.start_at:
-            raise Invalid("Validation failed", {"end_at": "must be after start_at"})
+            raise Conflict("end_at must be after the campaign's start_at", {"end_at": "must be after start_at"})
     apply_fields(campaign, fields)
     if "calling_window" in fields:  # waiting tasks are judged against the new window right away
         _requeue_waiting(campaign)
@@ -170,7 +178,7 @@ def _transition(org_id: str, campaign_id: str, allowed: tuple[str, ...], action:
 
 def start_campaign(org_id: str, campaign_id: str) -> Campaign:
     campaign = _transition(org_id, campaign_id, ("draft",), "started")
-    _agent_for(org_id, campaign.agent_id)
+    _campaign_agent(campaign)
     campaign.status = "running"
     campaign.started_at = utcnow()
     db.session.execute(

@@ -6,7 +6,7 @@ through the session API; tasks to other countries are refused when saved and aga
 import phonenumbers
 from flask import current_app
 
-from ..errors import AppError, Invalid
+from ..errors import AppError, Forbidden, Invalid
 from ..extensions import db
 from ..models import Organization
 
@@ -80,8 +80,8 @@ def country_refusal(org_id: str, number: str) -> str | None:
     )
 
 
-def check_destination(org_id: str, number: str, *, field: str = "to_number", error: type[AppError] = Invalid) -> None:
-    """Invalid (400 naming the field) unless `number` is in one of the organization's countries."""
+def check_destination(org_id: str, number: str, *, field: str = "to_number", error: type[AppError] = Forbidden) -> None:
+    """Forbidden (403 naming the field) unless `number` is in one of the organization's countries."""
     refusal = country_refusal(org_id, number)
     if refusal:
         raise error("Destination country not allowed", {field: refusal})

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flask import Response, current_app, request
 
-from ..errors import AppError, NotFound
+from ..errors import AppError, Invalid, NotFound
 from ..extensions import db
 from ..models import Call, utcnow
 from ..outbox import enqueue_after_commit
@@ -119,12 +119,31 @@ def file_for(call: Call) -> Path:
     return path
 
 
-RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")  # 18 digits: beyond any file, within int64
+RANGE = re.compile(r"^bytes=(?:([0-9]+)-([0-9]*)|-([0-9]+))$")  # the Range parameter's pattern in the OpenAPI document
+MAX_DIGITS = 18  # beyond any file, within int64: longer positions are unsatisfiable, not parsed
 
 
 def _unsatisfiable(size: int, header: str) -> AppError:
     return AppError("Range not satisfiable", {"range": header[:100], "size": size}, status=416,
                     headers={"Content-Range": f"bytes */{size}"})  # fmt: skip
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int]:
+    """(start, end) of a Range header: 400 when it is not one `bytes=` range, 416 when the file
+    has no such bytes."""
+    match = RANGE.match(header.strip())
+    if match is None:
+        raise Invalid("Malformed Range header", {"Range": "one range: bytes=start-end, bytes=start- or bytes=-suffix"})
+    first, last, suffix = match.groups()
+    if any(len(digits or "") > MAX_DIGITS for digits in (first, last, suffix)):
+        raise _unsatisfiable(size, header)
+    if suffix is not None:
+        start, end = max(size - int(suffix), 0), size - 1
+    else:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        raise _unsatisfiable(size, header)
+    return start, end
 
 
 def stream(call: Call) -> Response:
@@ -135,17 +154,8 @@ def stream(call: Call) -> Response:
     start, end = 0, size - 1
     status = 200
     header = request.headers.get("Range")
-    if header:
-        match = RANGE.match(header.strip())
-        if match is None or (not match.group(1) and not match.group(2)):
-            raise _unsatisfiable(size, header)
-        first, last = match.groups()
-        if first:
-            start, end = int(first), min(int(last), size - 1) if last else size - 1
-        else:
-            start, end = max(size - int(last), 0), size - 1
-        if start >= size or start > end:
-            raise _unsatisfiable(size, header)
+    if header is not None:
+        start, end = _byte_range(header, size)
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     headers["Content-Length"] = str(end - start + 1)

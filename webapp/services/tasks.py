@@ -1,6 +1,6 @@
 """Task rules and writes (creating calls from tasks lives in services.calls)."""
 
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import AppError, Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Task
 from ..models.task import WEBHOOK_EVENTS
@@ -54,7 +54,7 @@ def create_task(org_id: str, data: TaskCreate) -> Task:
     try:
         agent = get_agent(org_id, fields["agent_id"])
     except NotFound:
-        raise Invalid("Validation failed", {"agent_id": "no such agent in your organization"}) from None
+        raise AppError("Agent not found", {"agent_id": "no such agent in your organization"}, status=404) from None
     check_destination(org_id, fields["to_number"])
     require_variables(agent, fields.get("context_data"), fields.get("starting_message"))
     _refuse_listed(org_id, fields["to_number"])
@@ -67,7 +67,7 @@ def create_task(org_id: str, data: TaskCreate) -> Task:
 
 def _refuse_listed(org_id: str, number: str) -> None:
     if dnc.is_listed(org_id, number):
-        raise Invalid("Validation failed", {"to_number": "is on the do-not-call list"})
+        raise Conflict("The number is on the do-not-call list", {"to_number": "is on the do-not-call list"})
 
 
 def update_task(org_id: str, task_id: str, data: TaskUpdate) -> Task:
