@@ -191,5 +191,5 @@ def test_a_deleted_agent_cannot_get_new_tasks(tenant):
     agent = tenant.agent()
     assert_ok(tenant.api.delete(f"/agents/{agent['id']}"))
     body = {"agent_id": agent["id"], "name": "Late", "to_number": "+14155550123"}
-    _, details = assert_error(tenant.api.post("/tasks", json=body), 400)
+    _, details = assert_error(tenant.api.post("/tasks", json=body), 404)
     assert "agent_id" in details

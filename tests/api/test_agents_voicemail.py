@@ -11,7 +11,7 @@ def test_voicemail_setting_defaults_validates_and_updates(tenant):
         == 400
     )
     updated = tenant.api.patch(f"/agents/{agent['id']}", json={"voicemail_action": "leave_message"})
-    assert updated.status_code == 400 and "voicemail_message" in str(updated.get_json()["details"])
+    assert updated.status_code == 409 and "voicemail_message" in str(updated.get_json()["details"])
     ok = tenant.api.patch(
         f"/agents/{agent['id']}", json={"voicemail_action": "leave_message", "voicemail_message": "Call us back."}
     )

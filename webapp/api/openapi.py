@@ -6,7 +6,6 @@ from flask import Blueprint, current_app, jsonify
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from ..schemas.common import JSON_VALUE_REF, json_value_name, json_value_schemas
 from ..schemas.webhooks import WebhookEvent
 from .endpoint import EndpointSpec, endpoint
 from .idempotency import KEY_PATTERN
@@ -134,7 +133,7 @@ RANGE_PARAMETER = {
     "required": False,
     "schema": {"type": "string", "pattern": r"^bytes=([0-9]+-[0-9]*|-[0-9]+)$", "example": "bytes=0-1023"},
     "description": "One byte range (`bytes=start-end`, `bytes=start-`, `bytes=-suffix`), answered with 206; "
-    "another form is a 400, a range beyond the file a 416",
+    "another form is a 400, a range beyond the file a 416; an empty one is ignored",
 }
 
 
@@ -214,17 +213,6 @@ def _idempotent(operation: dict) -> None:
         )
 
 
-def _with_json_value_refs(node):
-    """The schemas with each JSON value placeholder made a $ref to its component."""
-    if isinstance(node, dict):
-        if set(node) == {JSON_VALUE_REF}:
-            return _ref(json_value_name(node[JSON_VALUE_REF]))
-        return {key: _with_json_value_refs(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_with_json_value_refs(item) for item in node]
-    return node
-
-
 def build_openapi(app) -> dict:
     paths: dict[str, dict] = {}
     models: set[type[BaseModel]] = set()
@@ -243,8 +231,6 @@ def build_openapi(app) -> dict:
     )
     schemas = dict(definitions.get("$defs", {}))
     schemas.update({"Meta": META, "Pagination": PAGINATION, "ErrorEnvelope": ERROR_ENVELOPE})
-    schemas.update(json_value_schemas())
-    schemas = _with_json_value_refs(schemas)
     tags = set()
     for rule, spec in routes:
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)

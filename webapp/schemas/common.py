@@ -66,38 +66,10 @@ def bounded_json_object(max_bytes: int):
     schema = {
         "type": "object",
         "propertyNames": {"pattern": NO_NUL},
-        "additionalProperties": {JSON_VALUE_REF: 1},
         "description": f"Any JSON object up to {max_bytes // 1024} KiB (as UTF-8 JSON), nested at most "
-        f"{MAX_JSON_DEPTH} levels deep, without NUL characters",
+        f"{MAX_JSON_DEPTH} levels deep, with no NUL character in any key or string",
     }
     return Annotated[dict[str, Any], AfterValidator(check), WithJsonSchema(schema)]
-
-
-# Stands for a $ref to the JSON value component of that depth (pydantic resolves real $refs itself,
-# and these live only in the OpenAPI document's components): see webapp/api/openapi.py.
-JSON_VALUE_REF = "x-json-value-at-depth"
-
-
-def json_value_name(depth: int) -> str:
-    return f"JsonValueAtDepth{depth}"
-
-
-def json_value_schemas() -> dict[str, dict]:
-    """The values a bounded JSON object may hold, one component per nesting depth (the depth limit
-    and the NUL ban, stated so a client's validator and a fuzzer know them)."""
-    scalars = [{"type": "string", "pattern": NO_NUL}, {"type": ["number", "boolean", "null"]}]
-    schemas = {}
-    for depth in range(1, MAX_JSON_DEPTH + 1):
-        if depth == MAX_JSON_DEPTH:
-            containers = [{"type": "array", "maxItems": 0}, {"type": "object", "maxProperties": 0}]
-        else:
-            inner = {JSON_VALUE_REF: depth + 1}
-            containers = [
-                {"type": "array", "items": inner},
-                {"type": "object", "propertyNames": {"pattern": NO_NUL}, "additionalProperties": inner},
-            ]
-        schemas[json_value_name(depth)] = {"anyOf": scalars + containers}
-    return schemas
 
 
 def as_utc(value: datetime | None) -> datetime | None:

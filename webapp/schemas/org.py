@@ -70,10 +70,15 @@ class RoleUpdate(StrictModel):
 
 COUNTRY_CODES = sorted(phonenumbers.SUPPORTED_REGIONS)
 COUNTRY_SPELLINGS = frozenset(COUNTRY_CODES) | {code.lower() for code in COUNTRY_CODES}
+# A pattern, not an enum: code generators name enum members case-insensitively ("AC" and "ac" clash)
 CountryCode = Annotated[
     str,
     WithJsonSchema(
-        {"type": "string", "enum": sorted(COUNTRY_SPELLINGS), "description": "ISO 3166 alpha-2, either case"}
+        {
+            "type": "string",
+            "pattern": f"^({'|'.join(sorted(COUNTRY_SPELLINGS))})$",
+            "description": "ISO 3166 alpha-2 of a country phone numbers exist for (upper or lower case)",
+        }
     ),
 ]
 

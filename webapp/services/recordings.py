@@ -153,8 +153,8 @@ def stream(call: Call) -> Response:
     headers = {"Accept-Ranges": "bytes", "Content-Type": call.recording_content_type, "Cache-Control": "private"}
     start, end = 0, size - 1
     status = 200
-    header = request.headers.get("Range")
-    if header is not None:
+    header = request.headers.get("Range", "").strip()
+    if header:  # an empty Range is no Range (HTTP lets a server ignore one it can't use)
         start, end = _byte_range(header, size)
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
