@@ -131,7 +131,7 @@ RANGE_PARAMETER = {
     "name": "Range",
     "in": "header",
     "required": False,
-    "schema": {"type": "string", "pattern": r"^bytes=([0-9]+-[0-9]*|-[0-9]+)$", "example": "bytes=0-1023"},
+    "schema": {"type": "string", "pattern": r"^(bytes=([0-9]+-[0-9]*|-[0-9]+))?$", "example": "bytes=0-1023"},
     "description": "One byte range (`bytes=start-end`, `bytes=start-`, `bytes=-suffix`), answered with 206; "
     "another form is a 400, a range beyond the file a 416; an empty one is ignored",
 }
