@@ -108,17 +108,27 @@ class Fanout:
             self._ready.wait(timeout=5)
 
     def _listen_forever(self) -> None:
+        subscribed = False
         while True:
             try:
                 connection = redis.Redis.from_url(self.redis_url)
                 pubsub = connection.pubsub()
                 pubsub.subscribe(self.channel, self.invalidations)
+                subscribed = True
                 self._ready.set()
                 for raw in pubsub.listen():
                     self._receive(connection, raw)
             except redis.RedisError as exc:
-                log.warning("event subscriber lost Redis (%s); reconnecting", exc)
                 self._tell_listeners("lost")
+                if _exiting.is_set():
+                    return  # an embedded Redis stopping with the process: nothing to report
+                # Said once per outage, not at every attempt to reconnect.
+                log.log(
+                    logging.WARNING if subscribed else logging.DEBUG,
+                    "event subscriber lost Redis (%s); reconnecting",
+                    exc,
+                )
+                subscribed = False
                 time.sleep(1)
             except Exception:
                 log.exception("event subscriber failed; starting again")
@@ -160,6 +170,9 @@ class Fanout:
             except queue.Full:
                 pass  # a stalled reader: dropping an activity hint is harmless
 
+
+_exiting = threading.Event()
+threading._register_atexit(_exiting.set)  # before atexit handlers (which stop an embedded Redis)
 
 _fanouts: dict[tuple[str, str], Fanout] = {}
 _fanouts_lock = threading.Lock()
