@@ -3,7 +3,8 @@ Redis), in one Redis round trip: a Lua script counts the hit for each limit and 
 X-RateLimit-* headers need (count and time left), plus the API-key invalidation counter that the key
 cache checks (see key_cache). Past the limit: 429 in the API's envelope, with Retry-After.
 
-Redis unreachable: the same limits are counted in this process's memory instead of failing requests.
+Redis unreachable: the same limits are counted in this process's memory instead of failing requests
+(for REDIS_RETRY_SECONDS after each failure, so an outage does not cost every request a timeout).
 """
 
 import logging
@@ -22,6 +23,8 @@ from ..key_cache import GENERATION_KEY
 from ..queues import namespaced, redis_client
 
 log = logging.getLogger(__name__)
+
+REDIS_RETRY_SECONDS = 1.0
 
 # KEYS: the invalidation counter, then one counter per limit; ARGV: each limit's window in ms.
 # Returns the counter's value, then count and milliseconds left for each limit.
@@ -65,18 +68,22 @@ class ApiRateLimit:
         self.limits = parse_many(app.config["RATE_LIMIT"])
         self._script = None
         self._fallback = FixedWindowRateLimiter(MemoryStorage())
+        self._redis_down_until = 0.0  # time.monotonic()
 
     def hit(self, who: str) -> tuple[list[Window], int | None]:
         """The windows after counting this request, and the key invalidation counter (None when
         Redis did not answer)."""
         keys = [namespaced(GENERATION_KEY)] + [namespaced("limits:api:" + item.key_for(who)) for item in self.limits]
         windows_ms = [item.get_expiry() * 1000 for item in self.limits]
+        if time.monotonic() < self._redis_down_until:
+            return self._hit_in_memory(who), None
         try:
             if self._script is None:
                 self._script = redis_client().register_script(HIT_SCRIPT)
             answer = self._script(keys=keys, args=windows_ms)
         except redis.RedisError as exc:
             log.warning("rate limit counted in memory: Redis unreachable (%s)", exc)
+            self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
             return self._hit_in_memory(who), None
         now = time.time()
         windows = [
