@@ -13,6 +13,7 @@
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 
 import sqlalchemy as sa
@@ -56,9 +57,13 @@ def respond_page(model: type[BaseModel], page: "Page"):
     return respond(to_json_value(model, page.rows, many=True), pagination=pagination)
 
 
+@dataclass(frozen=True)
 class Page:
-    def __init__(self, rows: list, total: int, limit: int, offset: int, has_more: bool):
-        self.rows, self.total, self.limit, self.offset, self.has_more = rows, total, limit, offset, has_more
+    rows: list
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
 
 
 def page(
