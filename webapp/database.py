@@ -2,7 +2,8 @@
 connection before each use, yet dead connections are never handed out.
 
 - Pool: DATABASE_POOL_SIZE connections stay open per process (default: WEB_THREADS, at most 32);
-  threads beyond that open extra ones (up to WEB_THREADS in all), closed when returned.
+  more threads at once open extra ones (up to twice that, and at most WEB_THREADS, in all), closed
+  when returned; past that a thread waits for a connection.
 - At checkout (PostgreSQL): a connection whose socket has something to read while idle is one the
   server has closed (pg_terminate_backend, a restart: the server says so before closing). That
   costs a poll of the socket, not a round trip; such a connection, and one idle for longer than
@@ -33,7 +34,8 @@ def engine_options(url: str, *, web_threads: int, pool_size: int | None) -> dict
     if url in ("sqlite://", "sqlite:///:memory:"):
         return {}  # one connection per thread: no pool to size
     size = pool_size or min(web_threads, MAX_DEFAULT_POOL)
-    options = {"pool_pre_ping": False, "pool_size": size, "max_overflow": max(0, web_threads - size)}
+    overflow = max(0, min(web_threads, 2 * size) - size)
+    options = {"pool_pre_ping": False, "pool_size": size, "max_overflow": overflow}
     if url.startswith("postgresql"):
         options["connect_args"] = dict(KEEPALIVE_ARGS)
     return options
