@@ -1,10 +1,12 @@
 """A report's extracted data as a business user reads it: one labelled row per fact, with plain
 values (dates as dates, yes/no, amounts with their currency) and what was said behind each, on demand.
-The raw JSON stays one click away on the page."""
+Relative dates ("tomorrow", "on Friday") count from the day of the call in the organization's time
+zone. The raw JSON stays one click away on the page."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from ..schemas.regional import zone
 from .blueprint import bp
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -20,6 +22,7 @@ class Fact:
     said: str | None = None  # the words behind it, shown on demand
 
 
+@bp.app_template_filter("long_date")
 def _day(day: date) -> str:
     return f"{day.strftime('%a')}, {MONTHS[day.month - 1]} {day.day}, {day.year}"
 
@@ -66,10 +69,15 @@ def _amount(item: dict) -> str:
     return f"{sign}{number}" if sign else f"{number} {currency}".strip()
 
 
-def facts(data: dict | None, call_started: datetime | None) -> list[Fact]:
+@bp.app_template_global("call_day")
+def call_day(call_started: datetime | None, time_zone: str | None) -> date:
+    """The day a call took place in the organization's time zone."""
+    return (call_started or datetime.now(UTC)).astimezone(zone(time_zone)).date()
+
+
+def facts(data: dict | None, call_day: date) -> list[Fact]:
     """The rows of the report's data table, in the order a reader wants them."""
     data = data or {}
-    call_day = (call_started or datetime.now()).date()
     rows: list[Fact] = []
     if data.get("contact_name"):
         rows.append(Fact("Name given", data["contact_name"]))
@@ -104,5 +112,5 @@ def facts(data: dict | None, call_started: datetime | None) -> list[Fact]:
 
 
 @bp.app_template_global("report_facts")
-def report_facts(data: dict | None, call_started: datetime | None) -> list[Fact]:
-    return facts(data, call_started)
+def report_facts(data: dict | None, day: date) -> list[Fact]:
+    return facts(data, day)
