@@ -99,3 +99,30 @@ def test_the_openapi_document_describes_both_fields(client):
         {"time_zone", "default_phone_region"} & set(schemas["OrganizationUpdate"]["required"])
     )
     assert {"time_zone", "default_phone_region"} <= set(schemas["OrganizationOut"]["properties"])
+
+
+def test_a_viewer_reads_the_session_endpoints_and_changes_nothing_there(app, tenant):
+    """What docs/api.md says a viewer may do through the session API, and nothing more."""
+    viewer, csrf = _person_with_role(app, tenant, "viewer")
+    org = f"/api/v1/organizations/{tenant.org_id}"
+    for path in ("/api/v1/session", "/api/v1/users", "/api/v1/organizations", "/api/v1/organizations/current", org,
+                 f"{org}/allowed-countries"):  # fmt: skip
+        assert viewer.get(path).status_code == 200, path
+    refused = [
+        ("PATCH", org, {"name": "Mine"}),
+        ("PUT", f"{org}/allowed-countries", {"allowed_countries": ["GB"]}),
+        ("GET", f"{org}/webhook-secret", None),
+        ("POST", f"{org}/webhook-secret/rotate", None),
+        ("GET", "/api/v1/api-keys", None),
+        ("POST", "/api/v1/api-keys", {"name": "k"}),
+        ("POST", "/api/v1/users/invite", {"email": "x@example.com"}),
+        ("GET", "/api/v1/users/invites", None),
+    ]
+    for method, path, body in refused:
+        error, _ = assert_error(viewer.open(path, method=method, json=body, headers=csrf), 403)
+        assert error == "Only organization owners and admins can do this", (method, path)
+    assert_error(viewer.get("/api/v1/agents"), 401)  # API-key endpoints take no session
+    own = assert_ok(viewer.post("/api/v1/organizations", json={"name": "Viewer's own"}, headers=csrf), 201)
+    assert own["role"] == "owner" and own["time_zone"] == "UTC"
+    assert_ok(viewer.post(f"{org}/switch", headers=csrf))
+    assert assert_ok(viewer.get("/api/v1/session"))["organization"]["role"] == "viewer"

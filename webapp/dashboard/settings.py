@@ -67,8 +67,8 @@ def settings_regional():
     if errors:
         return section("_regional.html", 400, regional_errors=errors, regional_values=values)
     org = orgs.set_regional(org_id(), time_zone=data.time_zone, default_phone_region=data.default_phone_region)
-    return section("_regional.html", notice=f"Times in {org.time_zone}; numbers without a country code are "
-                                            f"read as {org.default_phone_region} numbers.")  # fmt: skip
+    return section("_regional.html", notice=f"Time zone {org.time_zone}; numbers without a country "
+                                            f"code are read as {org.default_phone_region} numbers.")  # fmt: skip
 
 
 @bp.post("/settings/allowed-countries")
