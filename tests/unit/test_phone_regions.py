@@ -53,3 +53,13 @@ def test_a_number_without_a_zone_of_its_own_uses_the_organizations_zone():
     assert windows.next_open(window, freephone, now) == datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
     london = "+442079460958"  # a number with a zone keeps it, whatever the organization's
     assert windows.zones_for(london, "Asia/Tokyo") == (ZoneInfo("Europe/London"),)
+
+
+def test_numbers_said_without_a_country_code_are_read_in_the_region_given():
+    from webapp.services.analysis import analyze_call
+
+    turns = [{"role": "agent", "text": "Which number should we use?", "start_seconds": 0, "end_seconds": 2},
+             {"role": "user", "text": "Call me on 020 7946 0958.", "start_seconds": 2, "end_seconds": 5}]  # fmt: skip
+    british = analyze_call(turns, status="completed", phone_region="GB")["extracted_data"]["phone_numbers"]
+    assert british == ["+442079460958"]
+    assert analyze_call(turns, status="completed")["extracted_data"]["phone_numbers"] == []  # not a US number
