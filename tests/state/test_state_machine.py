@@ -308,3 +308,23 @@ def test_a_placement_whose_worker_died_is_placed_again_only_where_that_cannot_ri
         assert (call.status, call.failure_reason) == ("failed", "provider_error")
         jobs.run()
         assert call_id not in scripted.placed
+
+
+def test_a_job_taken_by_a_worker_that_died_before_starting_it_is_dispatched_again(account, jobs, receiver):
+    """The waiting marker names its RQ job: once that job is no longer waiting (a worker took it and
+    died before job_started), the sweep queues the work again instead of trusting the marker."""
+    from rq.job import JobStatus
+
+    from webapp.queues import queue
+    from webapp.services import calls, sweeps, tasks
+
+    jobs.run()
+    task = tasks.create_task(account.org_id, task_fields(account.agent_id, f"{receiver.url}/hooks", ["call_started"]))
+    call_id = calls.execute_task(account.org_id, task.id).id
+    assert sweeps.sweep()["placed"] == 0  # its job waits in the queue: left alone
+    [taken] = queue("calls").jobs
+    queue("calls").remove(taken)
+    taken.set_status(JobStatus.STARTED)  # as RQ does on dequeue; the worker dies right there
+    assert sweeps.sweep()["placed"] == 1
+    jobs.run()
+    assert _call(call_id).provider_call_id == f"conv-{call_id}"
