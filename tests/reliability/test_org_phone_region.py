@@ -77,3 +77,13 @@ def test_the_api_still_takes_e164_only(british, tenant):
     _, _, agent = british
     response = tenant.api.post("/tasks", json={"name": "x", "agent_id": agent["id"], "to_number": "020 7946 0958"})
     assert response.status_code == 400 and list(response.get_json()["details"]) == ["to_number"]
+
+
+def test_an_agents_transfer_number_reads_in_the_default_region(british, tenant):
+    client, csrf, _ = british
+    form = {"name": "Transferring agent", "system_prompt": "You help.", "input_key": "0", "input_action": "transfer",
+            "input_label": "", "input_to_number": "020 7946 0964"}  # fmt: skip
+    response = client.post("/agents/new", data=form, headers=csrf)
+    assert response.status_code in (200, 302, 303), response.get_data(as_text=True)[:500]
+    agents = {agent["name"]: agent for agent in tenant.api.get("/agents").get_json()["data"]}
+    assert agents["Transferring agent"]["dtmf_rules"]["inputs"]["0"]["to_number"] == "+442079460964"
