@@ -75,8 +75,9 @@ def call_day(call_started: datetime | None, time_zone: str | None) -> date:
     return (call_started or datetime.now(UTC)).astimezone(zone(time_zone)).date()
 
 
-def facts(data: dict | None, call_day: date) -> list[Fact]:
-    """The rows of the report's data table, in the order a reader wants them."""
+def facts(data: dict | None, day: date) -> list[Fact]:
+    """The rows of the report's data table, in the order a reader wants them; `day` is the day of
+    the call that relative dates count from."""
     data = data or {}
     rows: list[Fact] = []
     if data.get("contact_name"):
@@ -87,7 +88,7 @@ def facts(data: dict | None, call_day: date) -> list[Fact]:
                          answer.get("answer") if value else None))  # fmt: skip
     for mention in data.get("datetimes") or []:
         label = "Time mentioned" if mention.get("type") == "time" else "Date mentioned"
-        rows.append(Fact(label, _date_value(mention, call_day), mention.get("text")))
+        rows.append(Fact(label, _date_value(mention, day), mention.get("text")))
     for item in data.get("amounts") or []:
         rows.append(Fact("Amount mentioned", _amount(item), item.get("text")))
     for request in data.get("callback_requests") or []:
