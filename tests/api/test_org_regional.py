@@ -126,3 +126,24 @@ def test_a_viewer_reads_the_session_endpoints_and_changes_nothing_there(app, ten
     assert own["role"] == "owner" and own["time_zone"] == "UTC"
     assert_ok(viewer.post(f"{org}/switch", headers=csrf))
     assert assert_ok(viewer.get("/api/v1/session"))["organization"]["role"] == "viewer"
+
+
+def test_the_overview_counts_days_in_the_organizations_zone(tenant, db):
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from webapp.models import Call
+    from webapp.services import stats
+
+    task = tenant.task()
+    placed = datetime.now(UTC) - timedelta(minutes=1)
+    call = Call(organization_id=tenant.org_id, task_id=task["id"], agent_id=task["agent_id"],
+                to_number=task["to_number"], status="completed", provider="simulated", created_at=placed)  # fmt: skip
+    db.session.add(call)
+    db.session.commit()
+    # 14 hours ahead of UTC and 11 behind: the call's day differs between them most of the time.
+    for name in ("Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"):
+        days = stats.calls_per_day(tenant.org_id, time_zone=name)
+        counted = {day: sum(series.values()) for day, series in days if series}
+        assert counted == {placed.astimezone(ZoneInfo(name)).date(): 1}, name
+        assert days[-1][0] == datetime.now(ZoneInfo(name)).date()
