@@ -154,6 +154,13 @@ def lease(key: str, seconds: float) -> bool:
     return bool(redis_client().set(namespaced(f"lease:{key}"), "1", px=max(1, int(seconds * 1000)), nx=True))
 
 
+def leased(keys: list[str]) -> list[bool]:
+    """Whether each lease is held right now, in one round trip."""
+    if not keys:
+        return []
+    return [held is not None for held in redis_client().mget([namespaced(f"lease:{key}") for key in keys])]
+
+
 def end_lease(key: str) -> None:
     redis_client().delete(namespaced(f"lease:{key}"))
 

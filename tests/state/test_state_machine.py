@@ -229,6 +229,7 @@ def test_lost_jobs_are_found_by_the_sweeps(account, jobs, scripted, receiver):
 def test_the_terminal_webhook_waits_for_the_recording_then_says_which_artifacts_are_ready(account, jobs, scripted):
     from webapp.extensions import db
     from webapp.models import Call, utcnow
+    from webapp.queues import end_lease
     from webapp.services import sweeps
 
     slow = account.call(jobs, events=("call_completed",))
@@ -243,6 +244,8 @@ def test_the_terminal_webhook_waits_for_the_recording_then_says_which_artifacts_
     assert len(jobs.scheduled()) == 1  # sent at the bound if the recording never comes
 
     scripted.recordings[_provider_id(slow)] = Recording("audio/wav", b"RIFF" + b"\1" * 40)
+    assert sweeps.sweep()["recordings"] == 0  # the provider is asked again only after a while
+    end_lease(f"recording-wait:{slow}")  # that while is over
     assert sweeps.sweep()["recordings"] == 1
     jobs.run()
     [sent] = _deliveries(slow)
@@ -256,6 +259,7 @@ def test_the_terminal_webhook_waits_for_the_recording_then_says_which_artifacts_
     jobs.run()
     db.session.execute(sa.update(Call).where(Call.id == never).values(ended_at=utcnow() - timedelta(hours=2)))
     db.session.commit()
+    end_lease(f"recording-wait:{never}")
     sweeps.sweep()
     jobs.run()
     call = _call(never)
