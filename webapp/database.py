@@ -74,14 +74,17 @@ def watch_pool(engine: sa.Engine, ping_idle_seconds: float) -> None:
             raise sa.exc.DisconnectionError(f"connection found dead at checkout: {exc}") from exc
 
 
-def read_rows(statement) -> list[sa.Row]:
-    """The rows of a SELECT, run in autocommit (no BEGIN/ROLLBACK round trips) on a connection that
-    goes back to the pool at once. A connection found dead mid-statement (a terminated backend the
-    checkout could not see yet) is discarded and the statement runs once more on a fresh one."""
+def read_rows(statement) -> list[dict]:
+    """The rows of a SELECT as dicts (column label → value), run in autocommit (no BEGIN/ROLLBACK
+    round trips) on a connection that goes back to the pool at once. A connection found dead
+    mid-statement (a terminated backend the checkout could not see yet) is discarded and the
+    statement runs once more on a fresh one."""
     for attempt in (1, 2):
         try:
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                return connection.execute(statement).all()
+                result = connection.execute(statement)
+                labels = tuple(result.keys())
+                return [dict(zip(labels, row, strict=True)) for row in result]
         except sa.exc.DBAPIError as exc:
             if attempt == 2 or not exc.connection_invalidated:
                 raise

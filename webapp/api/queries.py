@@ -80,7 +80,7 @@ def get_task(org_id: str, task_id: str) -> dict:
     attempts = read_rows(
         sa.select(*TASK_ATTEMPT_COLUMNS).where(Call.task_id == task_id).order_by(Call.created_at, Call.id)
     )
-    fields = dict(row._mapping)
+    fields = dict(row)
     agent_fields = {key.removeprefix("agent__"): fields.pop(key) for key in list(fields) if key.startswith("agent__")}
     return {**fields, "agent": agent_fields, "attempts": attempts}
 
@@ -106,24 +106,24 @@ def _transcript(call_id: str) -> list:
 
 def get_call(org_id: str, call_id: str) -> dict:
     row = _call(org_id, call_id, CALL_DETAIL_COLUMNS)
-    return {**row._mapping, "transcript": _transcript(row.id)}
+    return {**row, "transcript": _transcript(row["id"])}
 
 
 def get_transcript(org_id: str, call_id: str) -> dict:
     row = _call(org_id, call_id, (Call.id, Call.status))
-    return {"call_id": row.id, "status": row.status, "transcript": _transcript(row.id)}
+    return {"call_id": row["id"], "status": row["status"], "transcript": _transcript(row["id"])}
 
 
 def stored_report(org_id: str, call_id: str) -> dict | None:
     """The call's stored report (None when it has none yet: the caller generates one)."""
-    return _call(org_id, call_id, (Call.id, Call.report)).report
+    return _call(org_id, call_id, (Call.id, Call.report))["report"]
 
 
 def webhook_deliveries(org_id: str, call_id: str) -> list[dict]:
     call = _call(org_id, call_id, (Call.id,))
     deliveries = read_rows(
         sa.select(*DELIVERY_COLUMNS)
-        .where(WebhookDelivery.organization_id == org_id, WebhookDelivery.call_id == call.id)
+        .where(WebhookDelivery.organization_id == org_id, WebhookDelivery.call_id == call["id"])
         .order_by(WebhookDelivery.created_at)
     )
     if not deliveries:
@@ -131,11 +131,11 @@ def webhook_deliveries(org_id: str, call_id: str) -> list[dict]:
     attempts: dict[str, list] = {}
     for attempt in read_rows(
         sa.select(*DELIVERY_ATTEMPT_COLUMNS)
-        .where(WebhookAttempt.delivery_id.in_([delivery.id for delivery in deliveries]))
+        .where(WebhookAttempt.delivery_id.in_([delivery["id"] for delivery in deliveries]))
         .order_by(WebhookAttempt.delivery_id, WebhookAttempt.number)
     ):
-        attempts.setdefault(attempt.delivery_id, []).append(attempt)
-    return [{**delivery._mapping, "attempts": attempts.get(delivery.id, [])} for delivery in deliveries]
+        attempts.setdefault(attempt["delivery_id"], []).append(attempt)
+    return [{**delivery, "attempts": attempts.get(delivery["id"], [])} for delivery in deliveries]
 
 
 def _found(row, resource: str):

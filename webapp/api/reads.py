@@ -6,55 +6,41 @@
 - A list page and its total come from one statement: the rows of the page plus one (so `has_more`
   is exact) with the bounded count (TOTAL_COUNT_CAP rows past the page) as a scalar subquery,
   unless the total is known without counting (`known_total`).
-- The rows are validated and converted by the response model's pydantic TypeAdapter in one call,
-  encoded as Flask's jsonify would (sorted keys, ASCII, compact: the same bytes as before), and
-  spliced into the envelope as bytes.
+- The rows (as dicts) are validated and written by the response model's TypeAdapter in one call
+  each, as the same bytes jsonify wrote before (see wire), and spliced into the envelope as bytes.
 """
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from ..database import read_rows
 from ..services.scoping import TOTAL_COUNT_CAP
+from . import wire
 from .envelope import meta
 
 
-def encode(value) -> bytes:
-    """JSON exactly as the app's jsonify writes it."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode()
-
-
-@cache
-def _adapter(model: type[BaseModel], many: bool) -> TypeAdapter:
-    return TypeAdapter(list[model] if many else model)
-
-
-def to_json_value(model: type[BaseModel], rows, *, many: bool):
-    """Rows (or mappings) as the model's JSON value: what model_validate(row).model_dump(mode="json")
-    gives for each, in one call."""
-    adapter = _adapter(model, many)
-    return adapter.dump_python(adapter.validate_python(rows, from_attributes=True), mode="json")
-
-
-def respond(data, *, status: int = 200, **meta_extra):
-    """The envelope {data, meta, success} around `data` (a JSON value), spliced as bytes."""
-    body = b'{"data":' + encode(data) + b',"meta":' + encode(meta(**meta_extra)) + b',"success":true}\n'
+def respond_bytes(data: bytes, *, status: int = 200, **meta_extra):
+    """The envelope {data, meta, success} around `data` (JSON bytes), spliced as bytes."""
+    body = b'{"data":' + data + b',"meta":' + wire.jsonify_bytes(meta(**meta_extra)) + b',"success":true}\n'
     return current_app.response_class(body, status=status, mimetype="application/json")
 
 
-def respond_model(model: type[BaseModel], rows, *, many: bool = False):
-    return respond(to_json_value(model, rows, many=many))
+def respond(data, **meta_extra):
+    """The envelope around a JSON value."""
+    return respond_bytes(wire.jsonify_bytes(data), **meta_extra)
+
+
+def respond_model(model: type[BaseModel], data, *, many: bool = False):
+    return respond_bytes(wire.model_bytes(model, data, many=many))
 
 
 def respond_page(model: type[BaseModel], page: "Page"):
     pagination = {"total": page.total, "limit": page.limit, "offset": page.offset, "has_more": page.has_more}
-    return respond(to_json_value(model, page.rows, many=True), pagination=pagination)
+    return respond_bytes(wire.model_bytes(model, page.rows, many=True), pagination=pagination)
 
 
 @dataclass(frozen=True)
@@ -87,9 +73,9 @@ def page(
     rows = rows[:limit]
     if counting:
         if rows:
-            total = rows[0].total_count
+            total = rows[0]["total_count"]
         elif offset:  # past the end: the page carried no count
-            total = read_rows(sa.select(_bounded_count(where, limit, offset)))[0][0]
+            total = read_rows(sa.select(_bounded_count(where, limit, offset).label("total_count")))[0]["total_count"]
         else:
             total = 0
     return Page(rows, total, limit, offset, has_more)
