@@ -13,6 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from . import key_cache
+from .database import read_rows
 from .errors import Forbidden, Unauthorized
 from .extensions import csrf, db, login_manager
 from .models import ApiKey, Membership, User, hash_token
@@ -72,16 +73,14 @@ def authenticate_api_key(token: str | None) -> Principal:
     if cache_entry is None:
         key_cache.start_listening()
         changes = cache.changes()
-        found = db.session.execute(
-            sa.select(ApiKey.id, ApiKey.organization_id, ApiKey.revoked_at, ApiKey.last_used_at).where(
-                ApiKey.key_hash == key_hash
-            )
-        ).one_or_none()
-        if found is None:
+        columns = (ApiKey.id, ApiKey.organization_id, ApiKey.revoked_at, ApiKey.last_used_at)
+        found = read_rows(sa.select(*columns).where(ApiKey.key_hash == key_hash))  # no transaction held
+        if not found:
             raise Unauthorized("Invalid API key")
-        if found.revoked_at is not None:
+        key = found[0]
+        if key["revoked_at"] is not None:
             raise Unauthorized("This API key has been revoked")
-        cache_entry = cache.remember(key_hash, found.id, found.organization_id, found.last_used_at, changes)
+        cache_entry = cache.remember(key_hash, key["id"], key["organization_id"], key["last_used_at"], changes)
     key_usage.note_use(cache_entry)
     return Principal(organization_id=cache_entry.organization_id, api_key_id=cache_entry.key_id)
 
