@@ -55,6 +55,17 @@ def test_a_number_without_a_zone_of_its_own_uses_the_organizations_zone():
     assert windows.zones_for(london, "Asia/Tokyo") == (ZoneInfo("Europe/London"),)
 
 
+def test_numbers_not_tied_to_a_place_use_the_organizations_zone_mobiles_their_countrys():
+    """A US toll-free or 500 number maps to all 42 North American zones, Guam to St John's, where a
+    09:00-20:00 window never opens everywhere: it is judged in the organization's zone instead."""
+    for unplaced in ("+18005550199", "+15005550006"):
+        assert windows.zones_for(unplaced, "America/Chicago") == (ZoneInfo("America/Chicago"),)
+    assert len(windows.zones_for("+61412345678", "America/Chicago")) > 3  # a mobile: anywhere in Australia
+    window = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "20:00"}
+    now = datetime(2026, 12, 2, 16, 0, tzinfo=UTC)  # a Wednesday, 10:00 in Chicago
+    assert windows.next_open(window, "+18005550199", now, "America/Chicago") == now
+
+
 def test_numbers_said_without_a_country_code_are_read_in_the_region_given():
     from webapp.services.analysis import analyze_call
 

@@ -1,25 +1,35 @@
 """Calling windows in the callee's own time: the zones come from the number (phonenumbers), and a
 number that maps to several zones may only be called while the window is open in all of them. A
-number phonenumbers knows no zone for is judged in the organization's time zone (`fallback`)."""
+number phonenumbers knows no zone for, or one not tied to a place (toll-free, personal, VoIP), is
+judged in the organization's time zone (`fallback`)."""
 
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+from phonenumbers import PhoneNumberType
 from phonenumbers import timezone as number_timezones
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 LOOKAHEAD_DAYS = 8  # a weekly window opens within a week, or never
 
 
+# Numbers that belong to a person somewhere in their country: a mobile without a geographic prefix
+# gets every zone of its country. Toll-free, personal, VoIP and similar numbers say nothing about
+# where the callee is: they are judged in the organization's zone like numbers of no known zone.
+LOCATED_TYPES = {PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
 @lru_cache(maxsize=4096)
 def zones_for(number: str, fallback: str = "UTC") -> tuple[ZoneInfo, ...]:
     """The number's time zones; the `fallback` zone when phonenumbers knows none."""
     try:
-        names = number_timezones.time_zones_for_number(phonenumbers.parse(number))
+        parsed = phonenumbers.parse(number)
     except phonenumbers.NumberParseException:
-        names = ()
+        parsed = None
+    located = parsed is not None and phonenumbers.number_type(parsed) in LOCATED_TYPES
+    names = number_timezones.time_zones_for_number(parsed) if located else ()
     zones = []
     for name in names:
         try:
