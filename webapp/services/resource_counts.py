@@ -57,22 +57,30 @@ COUNTED = {
 COUNTED_BY_MODEL = {counted.model: counted for counted in COUNTED.values()}
 
 
-def total(organization_id: str, resource: str, status: str | None = None) -> int | None:
-    """How many of the organization's `resource` rows have `status` (every listed status when
-    None); None when no exact count applies (a resource or status not counted here)."""
+def total_query(organization_id: str, resource: str, status: str | None = None) -> sa.ScalarSelect | None:
+    """The exact count as a scalar subquery (to read within another statement, such as a page's),
+    or None when no exact count applies (a resource or status not counted here)."""
     counted = COUNTED.get(resource)
     if counted is None or (status is not None and status not in counted.listed):
         return None
     statuses = counted.listed if status is None else (status,)
     table = ResourceCount.__table__
-    n = db.session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(table.c.n), 0)).where(
+    return (
+        sa.select(sa.cast(sa.func.coalesce(sa.func.sum(table.c.n), 0), sa.BigInteger))
+        .where(
             table.c.organization_id == organization_id,
             table.c.resource == resource,
             table.c.status.in_(statuses) if len(statuses) > 1 else table.c.status == statuses[0],
         )
-    ).scalar_one()
-    return int(n)
+        .scalar_subquery()
+    )
+
+
+def total(organization_id: str, resource: str, status: str | None = None) -> int | None:
+    """How many of the organization's `resource` rows have `status` (every listed status when
+    None): one primary-key lookup. None when no exact count applies."""
+    query = total_query(organization_id, resource, status)
+    return None if query is None else int(db.session.execute(sa.select(query)).scalar_one())
 
 
 def pending_deltas(session: Session | None = None) -> Counter:
