@@ -13,8 +13,11 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..extensions import db
 from ..models import Call, Campaign, Task
 from .resource_counts import COUNTED_BY_MODEL, Counted, adjust, pending_deltas, write_deltas
+
+TABLE_ORDER = {table.name: index for index, table in enumerate(db.metadata.sorted_tables)}
 
 
 def _column_default(counted: Counted, name: str):
@@ -62,6 +65,12 @@ def _count_out_cascaded(session: Session, model, where, skip_ids: set[str]) -> N
             adjust(row.organization_id, counted.resource, counted.status_of(row._mapping), -1, session)
 
 
+def _flush_order(item: tuple[Counted, list]) -> int:
+    """Rows are locked table by table in the order the flush updates them (parents first), as
+    before this hook existed: no new lock-order cycle between transactions."""
+    return TABLE_ORDER[item[0].model.__table__.name]
+
+
 def _before_flush(session: Session, flush_context, instances) -> None:
     changed: dict[Counted, list] = defaultdict(list)
     deleted: dict[Counted, list] = defaultdict(list)
@@ -77,7 +86,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
         counted = COUNTED_BY_MODEL.get(type(obj))
         if counted is not None:
             deleted[counted].append(obj)
-    for counted, objs in changed.items():
+    for counted, objs in sorted(changed.items(), key=_flush_order):
         stored = _stored_rows(session, counted, [obj.id for obj in objs])
         for obj in objs:
             row = stored.get(obj.id)
@@ -88,7 +97,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
             if old != new:
                 adjust(row.organization_id, counted.resource, old, -1, session)
                 adjust(row.organization_id, counted.resource, new, 1, session)
-    for counted, objs in deleted.items():
+    for counted, objs in sorted(deleted.items(), key=_flush_order):
         stored = _stored_rows(session, counted, [obj.id for obj in objs])
         for row in stored.values():
             adjust(row.organization_id, counted.resource, counted.status_of(row._mapping), -1, session)
