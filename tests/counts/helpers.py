@@ -30,5 +30,8 @@ def counted_rows(db, org_ids) -> dict:
 def assert_counters_exact(db, *org_ids) -> dict:
     org_ids = set(org_ids)
     actual = counted_rows(db, org_ids)
-    assert stored_counters(db, org_ids) == actual
+    stored = stored_counters(db, org_ids)
+    differences = {key: (stored.get(key), actual.get(key)) for key in stored.keys() | actual.keys()
+                   if stored.get(key) != actual.get(key)}  # fmt: skip
+    assert not differences, f"(counter, rows) where they differ: {differences}"
     return actual

@@ -71,6 +71,14 @@ def _flush_order(item: tuple[Counted, list]) -> int:
     return TABLE_ORDER[item[0].model.__table__.name]
 
 
+def _take_write_lock_on_sqlite(session: Session) -> None:
+    """pysqlite runs SELECTs outside any transaction until the first write, so old values read there
+    could change before the flush writes. A write that changes nothing takes SQLite's write lock
+    first (no other writer until the commit); PostgreSQL needs nothing (the reads lock the rows)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sa.text("UPDATE resource_counts SET n = n WHERE 0"))
+
+
 def _before_flush(session: Session, flush_context, instances) -> None:
     changed: dict[Counted, list] = defaultdict(list)
     deleted: dict[Counted, list] = defaultdict(list)
@@ -86,6 +94,8 @@ def _before_flush(session: Session, flush_context, instances) -> None:
         counted = COUNTED_BY_MODEL.get(type(obj))
         if counted is not None:
             deleted[counted].append(obj)
+    if changed or deleted:
+        _take_write_lock_on_sqlite(session)
     for counted, objs in sorted(changed.items(), key=_flush_order):
         stored = _stored_rows(session, counted, [obj.id for obj in objs])
         for obj in objs:
