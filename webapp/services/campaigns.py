@@ -23,7 +23,9 @@ def list_campaigns(org_id: str, *, status=None, limit: int, offset: int):
     statement = owned(Campaign, org_id)
     if status is not None:
         statement = statement.where(Campaign.status == status)
-    return page(statement, order_by=(Campaign.created_at.desc(), Campaign.id), limit=limit, offset=offset)
+    known = resource_counts.total(org_id, "campaigns", status)
+    return page(statement, order_by=(Campaign.created_at.desc(), Campaign.id), limit=limit, offset=offset,
+                known_total=known)  # fmt: skip
 
 
 def get_campaign(org_id: str, campaign_id: str) -> Campaign:

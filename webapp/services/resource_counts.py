@@ -78,9 +78,13 @@ def total_query(organization_id: str, resource: str, status: str | None = None) 
 
 def total(organization_id: str, resource: str, status: str | None = None) -> int | None:
     """How many of the organization's `resource` rows have `status` (every listed status when
-    None): one primary-key lookup. None when no exact count applies."""
+    None), as committed: one primary-key lookup in autocommit (no transaction round trips). None
+    when no exact count applies."""
     query = total_query(organization_id, resource, status)
-    return None if query is None else int(db.session.execute(sa.select(query)).scalar_one())
+    if query is None:
+        return None
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return int(connection.execute(sa.select(query)).scalar_one())
 
 
 def pending_deltas(session: Session | None = None) -> Counter:
