@@ -3,9 +3,11 @@
 Before each flush, the counted rows the flush inserts, deletes or moves between statuses become
 deltas (services.resource_counts.pending_deltas); at commit they are written in one sorted upsert,
 inside the same transaction. A changed or deleted row's old status is read from the database with
-its row lock (SELECT ... FOR UPDATE on PostgreSQL; SQLite serializes writers), not taken from the
-object, which may have been loaded before another transaction changed it. Rows removed by the
-database's ON DELETE CASCADE (a task's calls, a campaign's tasks) are counted out with their parent.
+its row lock (SELECT ... FOR UPDATE on PostgreSQL; under the database's write lock on SQLite), not
+taken from the object, which may have been loaded before another transaction changed it. Rows
+removed by the database's ON DELETE CASCADE (a task's calls, a campaign's tasks) are counted out
+with their parent. Savepoints are not tracked (the application uses none): deltas recorded inside
+a savepoint that is rolled back would stay.
 """
 
 from collections import defaultdict
