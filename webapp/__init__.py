@@ -5,6 +5,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import DEFAULT_INSTANCE, Config, load_settings
 from .extensions import csrf, db, limiter, login_manager, migrate, sock
@@ -23,6 +24,11 @@ def create_app(config: Config | dict | None = None, instance_path: Path | None =
     instance.mkdir(parents=True, exist_ok=True)
 
     _configure_logging(app)
+    if app.config["TRUSTED_PROXY_HOPS"]:
+        # The client's address (login throttle, logs) and scheme as the trusted proxies saw them;
+        # without them, forwarding headers are ignored: any client can write them.
+        hops = app.config["TRUSTED_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)

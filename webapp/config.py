@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     RATE_LIMIT: str = "1000 per minute"
     LOGIN_RATE_LIMIT: str = "10 per minute"
     LOGIN_ACCOUNT_RATE_LIMIT: str | None = None  # None: the same as LOGIN_RATE_LIMIT
+    TRUSTED_PROXY_HOPS: int = Field(0, ge=0, le=5)  # proxies in front whose X-Forwarded-For/-Proto count
     TELEPHONY_PROVIDER: str = "simulated"
     SIMULATOR_TIME_SCALE: PositiveSeconds = 1.0
     RECORDINGS_DIR: Path | None = None

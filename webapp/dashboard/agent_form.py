@@ -9,7 +9,7 @@ from ..models import Agent
 
 VOICE_FIELDS = ("voice_id", "model_id", "stability", "similarity_boost", "style", "speed", "use_speaker_boost")
 DTMF_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "*", "#")
-TEXT_FIELDS = ("name", "description", "system_prompt", "starting_message")
+TEXT_FIELDS = ("name", "description", "system_prompt", "starting_message", "voicemail_message")
 
 
 def _as_text(value) -> str:
@@ -25,6 +25,7 @@ def blank_values() -> dict:
         **{name: "" for name in TEXT_FIELDS},
         "language": "en",
         "enabled": True,
+        "voicemail_action": "hang_up",
         "voice": {name: "" for name in VOICE_FIELDS},
         "navigation": [],
         "inputs": [],
@@ -37,6 +38,7 @@ def values_from_agent(agent: Agent) -> dict:
         **{name: getattr(agent, name) or "" for name in TEXT_FIELDS},
         "language": agent.language,
         "enabled": agent.enabled,
+        "voicemail_action": agent.voicemail_action,
         "voice": {name: _as_text((agent.voice_settings or {}).get(name)) for name in VOICE_FIELDS},
         "navigation": [{"when": rule["when"], "press": rule["press"]} for rule in rules.get("navigation", [])],
         "inputs": [
@@ -69,6 +71,7 @@ def values_from_form() -> dict:
         **{name: form.get(name, "").strip() for name in TEXT_FIELDS},
         "language": form.get("language", "").strip(),
         "enabled": form.get("enabled") == "on",
+        "voicemail_action": form.get("voicemail_action", "").strip(),
         "voice": {name: form.get(f"voice_{name}", "").strip() for name in VOICE_FIELDS},
         "navigation": navigation,
         "inputs": inputs,
@@ -95,6 +98,8 @@ def payload_from_values(values: dict) -> tuple[dict, dict[str, str]]:
         "starting_message": values["starting_message"] or None,
         "language": values["language"] or "en",
         "enabled": values["enabled"],
+        "voicemail_action": values["voicemail_action"] or "hang_up",
+        "voicemail_message": values["voicemail_message"] or None,
         "voice_settings": {name: value for name, value in values["voice"].items() if value != ""},
         "dtmf_rules": {"navigation": values["navigation"], "inputs": inputs},
     }
