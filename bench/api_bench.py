@@ -62,7 +62,8 @@ def _measure(env: BenchEnv, url: str, api_key: str | None, seconds: float, serve
     if result["errors"]["status"] or result["errors"]["timeout"]:
         raise RuntimeError(f"wrk saw errors on {url}: {result['errors']}")
     cpu["all"] = sum(cpu[group] for group in ("server", "postgres", "postgres_ended_backends", "redis-server"))
-    result["cpu_ms_per_request"] = {name: round(spent * 1000 / result["requests"], 3) for name, spent in cpu.items()}
+    requests_done = max(1, result["requests"])  # a starved 1 s run may complete none
+    result["cpu_ms_per_request"] = {name: round(spent * 1000 / requests_done, 3) for name, spent in cpu.items()}
     return result
 
 
