@@ -58,6 +58,11 @@ def org_id() -> str:
     return g.membership.organization_id
 
 
+def phone_region() -> str:
+    """The country of numbers typed without a country code (the organization's setting)."""
+    return g.membership.organization.default_phone_region
+
+
 def admin_required(view):
     """Owners and admins only: anyone else gets the 403 page, however the request was made."""
 

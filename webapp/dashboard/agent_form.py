@@ -6,6 +6,8 @@ key → action with its label or transfer number). Blank rows are dropped."""
 from flask import request
 
 from ..models import Agent
+from ..schemas.phone import normalise_typed
+from .access import phone_region
 
 VOICE_FIELDS = ("voice_id", "model_id", "stability", "similarity_boost", "style", "speed", "use_speaker_boost")
 DTMF_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "*", "#")
@@ -64,7 +66,7 @@ def values_from_form() -> dict:
     navigation = [{"when": row["nav_when"], "press": row["nav_press"]} for row in _rows("nav_when", "nav_press")]
     inputs = [
         {"key": row["input_key"], "action": row["input_action"], "label": row["input_label"],
-         "to_number": row["input_to_number"]}
+         "to_number": normalise_typed(row["input_to_number"], phone_region())}
         for row in _rows("input_key", "input_action", "input_label", "input_to_number")
     ]  # fmt: skip
     return {

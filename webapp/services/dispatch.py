@@ -44,6 +44,11 @@ def lock_org(org_id: str) -> int:
     ).scalar_one()
 
 
+def org_time_zone(org_id: str) -> str:
+    """Calling windows use it for numbers without a zone of their own."""
+    return db.session.execute(sa.select(Organization.time_zone).where(Organization.id == org_id)).scalar_one()
+
+
 def active_calls(org_id: str) -> int:
     return db.session.execute(
         sa.select(sa.func.count())
@@ -131,6 +136,7 @@ def dispatch_org(org_id: str, now: datetime | None = None) -> list[str]:
     campaign_room: dict[str, int] = {}
     campaigns: dict[str, Campaign] = {}
     full: set[str] = set()
+    org_zone: str | None = None  # read once, when a calling window first needs it
     for _ in range(ROUNDS):
         if room <= 0:
             break
@@ -162,7 +168,9 @@ def dispatch_org(org_id: str, now: datetime | None = None) -> list[str]:
                     continue
                 if campaign.end_at is not None and now >= campaign.end_at:
                     continue  # finish_campaigns closes it
-                opens = windows.next_open(campaign.calling_window, row.to_number, now)
+                if campaign.calling_window and org_zone is None:
+                    org_zone = org_time_zone(org_id)
+                opens = windows.next_open(campaign.calling_window, row.to_number, now, org_zone or "UTC")
                 if opens is None:
                     _set_task(org_id, row.id, status="skipped", status_reason="no_calling_window",
                               dispatch_after=None, finished_at=now)  # fmt: skip

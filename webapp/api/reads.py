@@ -1,0 +1,106 @@
+"""The read path of the API's list and get endpoints, shared by all of them.
+
+- A read is a Core SELECT of the output columns only (no ORM instances), run on a pooled connection
+  in autocommit: no BEGIN and no ROLLBACK around it. A connection that turns out dead is replaced
+  and the statement retried once (database.read_rows).
+- A list page and its total come from one statement: the rows of the page plus one (so `has_more`
+  is exact) with the bounded count (TOTAL_COUNT_CAP rows past the page) as a scalar subquery,
+  unless the total is known without counting (`known_total`).
+- The rows are validated and converted by the response model's pydantic TypeAdapter in one call,
+  encoded as Flask's jsonify would (sorted keys, ASCII, compact: the same bytes as before), and
+  spliced into the envelope as bytes.
+"""
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import sqlalchemy as sa
+from flask import current_app
+from pydantic import BaseModel, TypeAdapter
+
+from ..database import read_rows
+from ..services.scoping import TOTAL_COUNT_CAP
+from .envelope import meta
+
+
+def encode(value) -> bytes:
+    """JSON exactly as the app's jsonify writes it."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode()
+
+
+@cache
+def _adapter(model: type[BaseModel], many: bool) -> TypeAdapter:
+    return TypeAdapter(list[model] if many else model)
+
+
+def to_json_value(model: type[BaseModel], rows, *, many: bool):
+    """Rows (or mappings) as the model's JSON value: what model_validate(row).model_dump(mode="json")
+    gives for each, in one call."""
+    adapter = _adapter(model, many)
+    return adapter.dump_python(adapter.validate_python(rows, from_attributes=True), mode="json")
+
+
+def respond(data, *, status: int = 200, **meta_extra):
+    """The envelope {data, meta, success} around `data` (a JSON value), spliced as bytes."""
+    body = b'{"data":' + encode(data) + b',"meta":' + encode(meta(**meta_extra)) + b',"success":true}\n'
+    return current_app.response_class(body, status=status, mimetype="application/json")
+
+
+def respond_model(model: type[BaseModel], rows, *, many: bool = False):
+    return respond(to_json_value(model, rows, many=many))
+
+
+def respond_page(model: type[BaseModel], page: "Page"):
+    pagination = {"total": page.total, "limit": page.limit, "offset": page.offset, "has_more": page.has_more}
+    return respond(to_json_value(model, page.rows, many=True), pagination=pagination)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
+def page(
+    columns: Sequence,
+    where: Sequence,
+    *,
+    order_by: Sequence,
+    limit: int,
+    offset: int,
+    known_total: Callable[[], int | None] | None = None,
+) -> Page:
+    """One page of `columns` (rows matching `where`), with the total: `known_total()` when it gives
+    one, else counted exactly up to TOTAL_COUNT_CAP rows past the page, in the same statement."""
+    total = known_total() if known_total is not None else None
+    statement = sa.select(*columns).where(*where).order_by(*order_by).limit(limit + 1).offset(offset)
+    counting = total is None
+    if counting:
+        statement = statement.add_columns(_bounded_count(where, limit, offset).label("total_count"))
+    rows = read_rows(statement)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if counting:
+        if rows:
+            total = rows[0].total_count
+        elif offset:  # past the end: the page carried no count
+            total = read_rows(sa.select(_bounded_count(where, limit, offset)))[0][0]
+        else:
+            total = 0
+    return Page(rows, total, limit, offset, has_more)
+
+
+def _bounded_count(where: Sequence, limit: int, offset: int):
+    matching = sa.select(sa.literal(1)).where(*where).limit(offset + limit + TOTAL_COUNT_CAP)
+    return sa.select(sa.func.count()).select_from(matching.subquery()).scalar_subquery()
+
+
+def one(statement):
+    """The single row of `statement`, or None."""
+    rows = read_rows(statement.limit(1))
+    return rows[0] if rows else None
