@@ -1,4 +1,4 @@
-"""resource_counts from the command line and from migration 0008: `recount-resources` repairs
+"""resource_counts from the command line and from migration 0009: `recount-resources` repairs
 counters changed behind the application's back; the migration backfills them from existing rows."""
 
 import sqlalchemy as sa
@@ -37,7 +37,7 @@ def _engine(database_url: str) -> sa.Engine:
 def test_migration_backfills_the_counts_of_existing_rows(fresh_database_url, flask_cli):
     from webapp.models import Agent, Call, Campaign, Organization, Task
 
-    flask_cli("db", "upgrade", "0007", database_url=fresh_database_url)
+    flask_cli("db", "upgrade", "0008", database_url=fresh_database_url)
     engine = _engine(fresh_database_url)
     try:
         with engine.begin() as connection:

@@ -4,8 +4,8 @@ The list endpoints' `total` reads these instead of counting rows. The applicatio
 the transaction of every change (webapp.services.resource_counts); `flask recount-resources`
 rebuilds them from the rows.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30 01:30:00.000000
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
