@@ -14,6 +14,8 @@ from ..models import Agent, Call, Task, TranscriptTurn, WebhookAttempt, WebhookD
 from ..schemas.agents import AgentOut, AgentSummary
 from ..schemas.calls import CallDetailOut, CallOut, TranscriptTurnOut, WebhookAttemptOut, WebhookDeliveryOut
 from ..schemas.tasks import AttemptOut, TaskOut
+from ..services import resource_counts
+from ..services.agents import AGENT_STATUS
 from . import reads
 
 CALL_COMPUTED = {"has_recording": Call.recording_path.is_not(None)}
@@ -51,7 +53,9 @@ def list_agents(org_id: str, *, enabled: bool | None, limit: int, offset: int) -
     where = _live_agents(org_id)
     if enabled is not None:
         where.append(Agent.enabled == enabled)
-    return reads.page(AGENT_COLUMNS, where, order_by=(Agent.created_at.desc(), Agent.id), limit=limit, offset=offset)
+    exact = resource_counts.total_query(org_id, "agents", None if enabled is None else AGENT_STATUS[enabled])
+    return reads.page(AGENT_COLUMNS, where, order_by=(Agent.created_at.desc(), Agent.id), limit=limit, offset=offset,
+                      exact_count=exact)  # fmt: skip
 
 
 def get_agent(org_id: str, agent_id: str):
@@ -64,7 +68,9 @@ def list_tasks(org_id: str, *, agent_id=None, campaign_id=None, status=None, lim
     for column, value in ((Task.agent_id, agent_id), (Task.campaign_id, campaign_id), (Task.status, status)):
         if value is not None:
             where.append(column == value)
-    return reads.page(TASK_COLUMNS, where, order_by=(Task.created_at.desc(), Task.id), limit=limit, offset=offset)
+    exact = resource_counts.total_query(org_id, "tasks", status) if agent_id is None and campaign_id is None else None
+    return reads.page(TASK_COLUMNS, where, order_by=(Task.created_at.desc(), Task.id), limit=limit, offset=offset,
+                      exact_count=exact)  # fmt: skip
 
 
 def get_task(org_id: str, task_id: str) -> dict:
@@ -90,7 +96,9 @@ def list_calls(org_id: str, *, task_id=None, agent_id=None, status=None, limit: 
     for column, value in ((Call.task_id, task_id), (Call.agent_id, agent_id), (Call.status, status)):
         if value is not None:
             where.append(column == value)
-    return reads.page(CALL_COLUMNS, where, order_by=(Call.created_at.desc(), Call.id), limit=limit, offset=offset)
+    exact = resource_counts.total_query(org_id, "calls", status) if task_id is None and agent_id is None else None
+    return reads.page(CALL_COLUMNS, where, order_by=(Call.created_at.desc(), Call.id), limit=limit, offset=offset,
+                      exact_count=exact)  # fmt: skip
 
 
 def _call(org_id: str, call_id: str, columns):

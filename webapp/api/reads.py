@@ -4,8 +4,9 @@
   in autocommit: no BEGIN and no ROLLBACK around it. A connection that turns out dead is replaced
   and the statement retried once (database.read_rows).
 - A list page and its total come from one statement: the rows of the page plus one (so `has_more`
-  is exact) with the bounded count (TOTAL_COUNT_CAP rows past the page) as a scalar subquery,
-  unless the total is known without counting (`known_total`).
+  is exact) with the total as a scalar subquery: the exact count kept per organization and status
+  (`exact_count`, services.resource_counts) when the filters allow, else the bounded count
+  (TOTAL_COUNT_CAP rows past the page); or the total is known without counting (`known_total`).
 - The rows (as dicts) are validated and written by the response model's TypeAdapter in one call
   each, as the same bytes jsonify wrote before (see wire), and spliced into the envelope as bytes.
 """
@@ -60,14 +61,17 @@ def page(
     limit: int,
     offset: int,
     known_total: Callable[[], int | None] | None = None,
+    exact_count=None,
 ) -> Page:
     """One page of `columns` (rows matching `where`), with the total: `known_total()` when it gives
-    one, else counted exactly up to TOTAL_COUNT_CAP rows past the page, in the same statement."""
+    one, else `exact_count` (a scalar subquery) or the count up to TOTAL_COUNT_CAP rows past the
+    page, read in the same statement."""
     total = known_total() if known_total is not None else None
     statement = sa.select(*columns).where(*where).order_by(*order_by).limit(limit + 1).offset(offset)
     counting = total is None
+    count = exact_count if exact_count is not None else _bounded_count(where, limit, offset)
     if counting:
-        statement = statement.add_columns(_bounded_count(where, limit, offset).label("total_count"))
+        statement = statement.add_columns(count.label("total_count"))
     rows = read_rows(statement)
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -75,7 +79,7 @@ def page(
         if rows:
             total = rows[0]["total_count"]
         elif offset:  # past the end: the page carried no count
-            total = read_rows(sa.select(_bounded_count(where, limit, offset).label("total_count")))[0]["total_count"]
+            total = read_rows(sa.select(count.label("total_count")))[0]["total_count"]
         else:
             total = 0
     return Page(rows, total, limit, offset, has_more)
