@@ -68,13 +68,15 @@ def _measure(env: BenchEnv, url: str, api_key: str | None, seconds: float, serve
 
 
 def _query_plans(env: BenchEnv, org: seed.SeededOrg) -> dict:
-    """EXPLAIN ANALYZE of exactly the statements the endpoint runs (captured from call_queries)."""
+    """EXPLAIN ANALYZE of exactly the statements the endpoint runs (captured from the API's read path)."""
     with env.app_context() as app:
+        from webapp.api import queries
         from webapp.extensions import db
-        from webapp.services import call_queries
 
         plans = {}
-        for name, filters in (("list", {}), ("filtered", {"status": "completed", "agent_id": org.agent_ids[0]})):
+        cases = (("list", {}), ("list_status", {"status": "completed"}),
+                 ("filtered", {"status": "completed", "agent_id": org.agent_ids[0]}))  # fmt: skip
+        for name, filters in cases:
             captured = []
 
             def capture(_conn, _cursor, statement, parameters, _context, _many, into=captured):
@@ -82,7 +84,7 @@ def _query_plans(env: BenchEnv, org: seed.SeededOrg) -> dict:
 
             sa.event.listen(db.engine, "before_cursor_execute", capture)
             try:
-                call_queries.list_calls(org.org_id, limit=50, offset=0, **filters)
+                queries.list_calls(org.org_id, limit=50, offset=0, **filters)
             finally:
                 sa.event.remove(db.engine, "before_cursor_execute", capture)
             db.session.rollback()
