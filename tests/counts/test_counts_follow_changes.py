@@ -77,3 +77,6 @@ def test_total_reads_the_counters(tenant, db):
     assert resource_counts.total(tenant.org_id, "campaigns", "draft") == 1
     assert resource_counts.total(tenant.org_id, "tasks", "no such status") is None
     assert resource_counts.total(tenant.org_id, "dnc_entries") is None
+    assert assert_page(tenant.api.get("/tasks?offset=100&limit=5"), total=8, limit=5, offset=100, has_more=False) == []
+    assert_page(tenant.api.get("/tasks?status=pending&offset=5&limit=5"), total=8, limit=5, offset=5, has_more=False)
+    assert_page(tenant.api.get("/agents?enabled=false"), total=0, limit=50, offset=0, has_more=False)

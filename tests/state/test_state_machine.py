@@ -146,7 +146,7 @@ def test_a_provider_webhook_racing_the_poller_ends_the_call_once(account, jobs, 
             try:
                 barrier.wait(timeout=10)
                 results.append(action())
-            except sa.exc.IntegrityError:  # the other racer stored the same turns first
+            except sa.exc.IntegrityError:  # the polling pass lost the race: its next pass sees the end
                 db.session.rollback()
                 results.append(False)
             except Exception as exc:  # noqa: BLE001 - reported below
@@ -332,3 +332,40 @@ def test_a_job_taken_by_a_worker_that_died_before_starting_it_is_dispatched_agai
     assert sweeps.sweep()["placed"] == 1
     jobs.run()
     assert _call(call_id).provider_call_id == f"conv-{call_id}"
+
+
+def test_a_transcript_refresh_racing_the_poller_stores_each_turn_once(account, jobs, scripted, fast_app):
+    """POST /calls/{id}/transcript and the poller write the same new turns at once: neither fails
+    (it was a 500 from the unique position of a turn), and each turn is stored once."""
+    from webapp.extensions import db
+    from webapp.services import calls, engine
+
+    call_id = account.call(jobs)
+    scripted.snapshots[_provider_id(call_id)] = CallSnapshot(status="in_progress", turns=turns(3))
+    scripted.finals[_provider_id(call_id)] = CallSnapshot(status="in_progress", turns=turns(3))
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def racer(action):
+        with fast_app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                action()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    for _ in range(5):  # the race is won either way; each round adds one turn both writers see
+        snapshot = scripted.snapshots[_provider_id(call_id)]
+        grown = CallSnapshot(status="in_progress", turns=turns(len(snapshot.turns) + 1))
+        scripted.snapshots[_provider_id(call_id)] = scripted.finals[_provider_id(call_id)] = grown
+        threads = [threading.Thread(target=racer, args=(action,)) for action in (
+            lambda: engine.sync_call(_call(call_id)),
+            lambda: calls.refresh_transcript(account.org_id, call_id))]  # fmt: skip
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert not errors, errors
+        assert [turn.position for turn in _call(call_id).turns] == list(range(len(grown.turns)))
