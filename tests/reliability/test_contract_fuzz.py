@@ -25,6 +25,7 @@ import uuid
 from collections import defaultdict
 
 import schemathesis
+from limits import parse_many
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, from_schema
 from schemathesis.engine import events as engine_events
@@ -121,7 +122,7 @@ def run_schemathesis(schema) -> tuple[list[str], dict[str, set[int]]]:
 
 def test_every_operation_answers_as_documented(app, live_server, worker, monkeypatch):
     # The request budget has its own tests; here it would only turn the fuzzing into 429s.
-    monkeypatch.setitem(app.config, "RATE_LIMIT", "100000 per minute")
+    monkeypatch.setattr(app.extensions["api_rate_limit"], "limits", parse_many("100000 per minute"))
     tenant = Tenant(app, ScopedClient(app))
     finished_call(tenant)
     session, logout = (Login(app, with_member(app, Tenant(app, ScopedClient(app)))) for _ in range(2))

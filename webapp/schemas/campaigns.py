@@ -22,7 +22,8 @@ Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 class CallingWindow(StrictModel):
-    """When calls may be placed, in each callee's local time (from their number's time zone)."""
+    """When calls may be placed, in each callee's local time (from their number's time zone; the
+    organization's time zone for a number that has none)."""
 
     days: list[Day] = Field(min_length=1, max_length=7, examples=[["mon", "tue", "wed", "thu", "fri"]])
     start: str = Field(pattern=HHMM.pattern, examples=["09:00"], description="HH:MM, local to the callee")

@@ -5,6 +5,7 @@ import phonenumbers
 from pydantic import EmailStr, Field, WithJsonSchema, field_validator
 
 from .common import OutModel, StrictModel, Text, integral
+from .regional import PhoneRegion, TimeZoneName
 
 Role = Literal["owner", "admin", "member", "viewer"]
 
@@ -35,6 +36,12 @@ class OrganizationUpdate(StrictModel):
     max_concurrent_calls: int | None = Field(
         None, ge=1, le=10_000, description="Calls of the organization at once (campaigns and single executes)"
     )
+    time_zone: TimeZoneName | None = Field(
+        None, description="Dates in reports and the overview, and calling windows for numbers without a zone"
+    )
+    default_phone_region: PhoneRegion | None = Field(
+        None, description="Country of numbers typed in the dashboard without a country code"
+    )
 
     _check_ints = field_validator("max_concurrent_calls", mode="before")(integral)
 
@@ -43,6 +50,8 @@ class OrganizationOut(OutModel):
     id: str
     name: str
     max_concurrent_calls: int
+    time_zone: str = Field(description="IANA time zone name (default UTC)", examples=["Europe/London"])
+    default_phone_region: str = Field(description="ISO 3166 country code (default US)", examples=["GB"])
     role: Role
     created_at: datetime
 
