@@ -7,11 +7,13 @@ a manual run (`SCHEMATHESIS_HOOKS=tests.reliability.fuzz_hooks st run --checks a
 - a fresh Idempotency-Key for each request: the document asks for a new key per request, and a
   key repeated with another body is refused (422) by design (test_idempotency.py covers that);
 - the rules between two fields that JSON Schema can't state and the document's descriptions do: a
-  calling window ends after it starts, a campaign's end_at is after its start_at.
+  calling window ends after it starts, a campaign's end_at is after its start_at; and the body size
+  limit (the documented 413: MAX_CONTENT_LENGTH, 1 MiB by default).
 
 Neither switches a check off: they only make the data the document calls valid.
 """
 
+import json
 import uuid
 from datetime import datetime
 
@@ -20,7 +22,10 @@ import schemathesis
 from hypothesis import strategies as st
 
 from webapp.api.idempotency import HEADER, KEY_PATTERN
+from webapp.config import Settings
 from webapp.schemas.phone import validate_e164
+
+MAX_BODY_BYTES = Settings.model_fields["MAX_CONTENT_LENGTH"].default
 
 
 def _callable(number: str) -> bool:
@@ -72,6 +77,8 @@ def _ordered(first, then, parse) -> bool:
 
 @schemathesis.hook
 def filter_body(context, body):
+    if len(json.dumps(body, default=str).encode()) > MAX_BODY_BYTES:
+        return False
     if not isinstance(body, dict):
         return True
     window = body.get("calling_window")

@@ -85,7 +85,6 @@ def test_unsatisfiable_ranges_are_416_and_malformed_ones_400_in_the_envelope(ten
         "bytes=0-" + "1" * 5000,
         "bytes=-" + "7" * 5000,
         "bytes=99999999999-",
-        "bytes=5-2",
         "bytes=-0",
     ):
         answer = tenant.api.get(url, headers={"Range": header})
@@ -97,7 +96,8 @@ def test_unsatisfiable_ranges_are_416_and_malformed_ones_400_in_the_envelope(ten
         answer = tenant.api.get(url, headers={"Range": header})
         assert answer.status_code == 400, (header, answer.status_code)
         assert answer.get_json()["error"] == "Malformed Range header"
-    assert tenant.api.get(url, headers={"Range": ""}).status_code == 200
+    for header in ("", "bytes=5-2"):  # no range, or not one (its end before its start): the whole file
+        assert tenant.api.get(url, headers={"Range": header}).status_code == 200
     assert tenant.api.get(url, headers={"Range": "bytes=0-9"}).status_code == 206
 
 

@@ -18,7 +18,7 @@ ERROR_TEXT = {
     403: "Forbidden",
     404: "Not found",
     409: "Conflict with the resource's current state",
-    413: "Request body too large",
+    413: "Request body too large (over MAX_CONTENT_LENGTH, 1 MiB unless the server is set otherwise)",
     415: "Unsupported media type (send Content-Type: application/json)",
     416: "Range not satisfiable",
     422: "Idempotency-Key reused with a different request",
@@ -133,7 +133,7 @@ RANGE_PARAMETER = {
     "required": False,
     "schema": {"type": "string", "pattern": r"^(bytes=([0-9]+-[0-9]*|-[0-9]+))?$", "example": "bytes=0-1023"},
     "description": "One byte range (`bytes=start-end`, `bytes=start-`, `bytes=-suffix`), answered with 206; "
-    "another form is a 400, a range beyond the file a 416; an empty one is ignored",
+    "another form is a 400, a range beyond the file a 416; an empty one, or one ending before it starts, is ignored",
 }
 
 

@@ -144,13 +144,15 @@ def _unsatisfiable(size: int, header: str) -> AppError:
                     headers={"Content-Range": f"bytes */{size}"})  # fmt: skip
 
 
-def _byte_range(header: str, size: int) -> tuple[int, int]:
-    """(start, end) of a Range header: 400 when it is not one `bytes=` range, 416 when the file
-    has no such bytes."""
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """(start, end) of a Range header, or None to serve the whole file: 400 when it is not one
+    `bytes=` range, 416 when the file has no such bytes."""
     match = RANGE.match(header.strip())
     if match is None:
         raise Invalid("Malformed Range header", {"Range": "one range: bytes=start-end, bytes=start- or bytes=-suffix"})
     first, last, suffix = match.groups()
+    if first is not None and last and len(first) <= MAX_DIGITS and len(last) <= MAX_DIGITS and int(last) < int(first):
+        return None  # not a range at all (HTTP: last-pos before first-pos); ignored like one we can't use
     if any(len(digits or "") > MAX_DIGITS for digits in (first, last, suffix)):
         raise _unsatisfiable(size, header)
     if suffix is not None:
@@ -170,8 +172,9 @@ def stream(call: Call) -> Response:
     start, end = 0, size - 1
     status = 200
     header = request.headers.get("Range", "").strip()
-    if header:  # an empty Range is no Range (HTTP lets a server ignore one it can't use)
-        start, end = _byte_range(header, size)
+    byte_range = _byte_range(header, size) if header else None  # an empty Range is no Range
+    if byte_range is not None:
+        start, end = byte_range
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     headers["Content-Length"] = str(end - start + 1)
