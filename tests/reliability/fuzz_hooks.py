@@ -7,8 +7,9 @@ a manual run (`SCHEMATHESIS_HOOKS=tests.reliability.fuzz_hooks st run --checks a
 - a fresh Idempotency-Key for each request: the document asks for a new key per request, and a
   key repeated with another body is refused (422) by design (test_idempotency.py covers that);
 - the rules between two fields that JSON Schema can't state and the document's descriptions do: a
-  calling window ends after it starts, a campaign's end_at is after its start_at; and the body size
-  limit (the documented 413: MAX_CONTENT_LENGTH, 1 MiB by default).
+  calling window ends after it starts, a campaign's end_at is after its start_at; context_data holds
+  no NUL character at any depth (its schema states the top level; a recursive schema broke the
+  generated client); and the body size limit (the documented 413: MAX_CONTENT_LENGTH, 1 MiB).
 
 Neither switches a check off: they only make the data the document calls valid.
 """
@@ -81,6 +82,8 @@ def filter_body(context, body):
         return False
     if not isinstance(body, dict):
         return True
+    if "\\u0000" in json.dumps(body.get("context_data")):
+        return False
     window = body.get("calling_window")
     if isinstance(window, dict) and not _ordered(window.get("start"), window.get("end"), str):
         return False
