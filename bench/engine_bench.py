@@ -171,7 +171,8 @@ def _level(env, app, org, level, shape, base, conductor, monitor, receiver, done
         task_ids = seed.add_tasks(conn, org, [CONVERSATION] * level, webhook_url=receiver.url + "/hooks",
                                   webhook_events=EVENTS, status="pending")  # fmt: skip
     load = LoadWatch(env.database_url, env.redis_url).start()
-    profiler = profile.maybe_profile(conductor.pid, f"engine-{level}")
+    directory = shape["profile_dir"]
+    profiler = profile.Profiler(conductor.pid, directory / f"engine-{level}.raw") if directory else None
     meter = CpuMeter(conductor.pid)
     meter.start()
     rss_before = _rss_mb(conductor.pid)
@@ -238,6 +239,7 @@ def _wait_for_worker(base: str, timeout: float = 120) -> None:
 def run(env: BenchEnv, *, smoke: bool, levels: tuple[int, ...] | None = None) -> list[tuple[str, dict]]:
     """`levels` replaces the mode's (e.g. (250,) to measure or profile one level)."""
     shape = {**(SMOKE if smoke else FULL), **({"levels": levels} if levels else {})}
+    shape["profile_dir"] = profile.requested()  # read now: the app context below swaps the environment
     env.reset()
     receiver = Receiver(env, free_port())
     with env.connect() as conn:

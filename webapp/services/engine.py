@@ -199,6 +199,8 @@ def sync_active_calls(limit: int = 5000) -> int:
         if clocked:  # the change clock syncs these when they change; poll only the ones it lost
             clock_has = change_clock.scheduled(batch)
             batch = [call_id for call_id in batch if call_id not in clock_has]
+            if not batch:
+                continue
         calls = db.session.execute(sa.select(Call).where(Call.id.in_(batch), *active)).scalars().all()
         polled = [(call, snapshot) for call in calls if (snapshot := poll(call)) is not None]
         changed += sum(1 for call, snapshot in polled if stage_snapshot(call, snapshot))
@@ -208,12 +210,13 @@ def sync_active_calls(limit: int = 5000) -> int:
     return changed
 
 
-def sync_due_calls() -> int:
+def sync_due_calls() -> tuple[int, float | None]:
     """Sync the calls whose next change (change_clock) has come, in one transaction; each is scored
-    again by its next change once it commits. Returns how many were due."""
-    call_ids = change_clock.claim_due()
+    again by its next change once it commits. Returns how many were due, and the seconds until the
+    next call not claimed here comes due (None: none is scheduled)."""
+    call_ids, next_in = change_clock.claim_due()
     if not call_ids:
-        return 0
+        return 0, next_in
     calls = db.session.execute(
         sa.select(Call).where(Call.id.in_(call_ids), Call.status.in_(ACTIVE_CALL_STATUSES))
     ).scalars().all()  # fmt: skip
@@ -229,7 +232,7 @@ def sync_due_calls() -> int:
         db.session.rollback()
         log.warning("syncing %d due calls failed (%s); trying them again shortly", len(call_ids), exc.orig)
         change_clock.retry_soon(call_ids)
-    return len(call_ids)
+    return len(call_ids), next_in
 
 
 @job(queue="calls", retry=(2, 10, 30))
