@@ -10,6 +10,7 @@ import logging
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy import orm
 
 from .. import events
 from ..extensions import db
@@ -21,6 +22,10 @@ from . import agent_sync, attempts, change_clock, dispatch, dnc, recordings, rep
 from .provider_gateway import call_ref, call_request, provider
 
 log = logging.getLogger(__name__)
+
+# What placing and finalizing a call read: its task and agent in the same statement. Placing a new
+# call has no turns to read; finalizing reads them (the report) when it needs them.
+WITH_TASK_AND_AGENT = (orm.joinedload(Call.task), orm.joinedload(Call.agent), orm.lazyload(Call.turns))
 
 SYNC_BATCH_SIZE = 100  # calls per transaction in a sync pass
 STATUS_ORDER = {"initiated": 0, "in_progress": 1, "completed": 2, "failed": 2}
@@ -58,7 +63,7 @@ def start_call(call_id: str) -> str:
     db.session.commit()
     if not claimed:
         return "nothing to do"
-    call = db.session.get(Call, call_id)
+    call = db.session.get(Call, call_id, options=WITH_TASK_AND_AGENT)
     try:
         agent_sync.ensure_current(call.agent)
         placed = provider().place_call(call_request(call))
@@ -240,7 +245,7 @@ def finalize_call(call_id: str) -> str:
     """Store the final transcript and report, settle the recording (fetched by its own job) and
     schedule the terminal webhook, in one transaction claimed by setting finalized_at: a second
     run, concurrent or late, changes nothing."""
-    call = db.session.get(Call, call_id)
+    call = db.session.get(Call, call_id, options=WITH_TASK_AND_AGENT)
     if call is None or call.is_active or call.finalized_at is not None:
         return "nothing to do"
     final = None
