@@ -268,12 +268,12 @@ def finalize_call(call_id: str) -> str:
     if final is not None:
         merge_turns(call, final)
         copy_details(call, final)
-    call.report = reports.build_report(call)
+    call.report = report = reports.build_report(call)
     recordings.begin(call)
     webhooks.schedule(
         call, "call_completed" if call.status == "completed" else "call_failed", due_at=recordings.webhook_due(call)
     )
     db.session.commit()
-    if (call.report or {}).get("extracted_data", {}).get("opt_outs"):
+    if (report or {}).get("extracted_data", {}).get("opt_outs"):  # not call.report: that reads the row again
         dnc.add_from_call(call)  # the callee asked not to be called again
     return "finalized"
