@@ -66,7 +66,7 @@ step "Starting $WORKERS worker(s) and the web server"
 python worker.py --processes "$WORKERS" &
 pids+=($!)
 gunicorn --config scripts/gunicorn_run.py --bind "$HOST:$PORT" --worker-class gthread --workers 2 \
-  --threads 256 --timeout 0 --log-level warning wsgi:app &
+  --threads "${WEB_THREADS:-256}" --timeout 0 --log-level warning wsgi:app &
 pids+=($!)
 
 step "Waiting for http://$HOST:$PORT/healthz (database, Redis and a worker)"

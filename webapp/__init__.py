@@ -5,9 +5,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import DEFAULT_INSTANCE, Config, load_settings
-from .extensions import csrf, db, limiter, login_manager, migrate, sock
+from .database import watch_pool
+from .extensions import csrf, db, login_manager, migrate, sock
 
 
 def create_app(config: Config | dict | None = None, instance_path: Path | None = None) -> Flask:
@@ -23,6 +25,11 @@ def create_app(config: Config | dict | None = None, instance_path: Path | None =
     instance.mkdir(parents=True, exist_ok=True)
 
     _configure_logging(app)
+    if app.config["TRUSTED_PROXY_HOPS"]:
+        # The client's address (login throttle, logs) and scheme as the trusted proxies saw them;
+        # without them, forwarding headers are ignored: any client can write them.
+        hops = app.config["TRUSTED_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -50,34 +57,26 @@ def _configure_logging(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from .queues import init_redis
+    from .services import count_tracking
 
     db.init_app(app)
+    count_tracking.install()  # resource_counts follow every change, in its transaction
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+        watch_pool(db.engine, app.config["DATABASE_PING_IDLE_SECONDS"])
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     sock.init_app(app)
     init_redis(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage_uri(app.config["REDIS_URL"]))
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['REDIS_NAMESPACE']}:limits")
-    # Redis down: count the same limits in this process's memory instead of failing every request.
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    app.after_request(_retry_after_only_when_asked)  # registered first: runs after the limiter's headers
-    limiter.init_app(app)
 
     from . import identity
+    from .api import rate_limit
 
-    identity.init_app(app)  # the user loader (revocable sessions) and the limiter's key
-
-
-def _retry_after_only_when_asked(response):
-    """The limiter puts Retry-After on every response; it means "try again later" only on 429/503."""
-    if response.status_code not in (429, 503):
-        response.headers.pop("Retry-After", None)
-    return response
+    identity.init_app(app)  # the user loader (revocable sessions) and the API key cache
+    rate_limit.init_app(app)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -86,12 +85,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
-
-
-def _limiter_storage_uri(redis_url: str) -> str:
-    if redis_url.startswith("unix://"):
-        return "redis+unix://" + redis_url[len("unix://") :]
-    return redis_url
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""flask commands: create-org, create-api-key, seed-demo."""
+"""flask commands: create-org, create-api-key, seed-demo, recount-resources."""
 
 import click
 import sqlalchemy as sa
@@ -48,3 +48,27 @@ def register_commands(app: Flask) -> None:
 
         for line in seed_demo_data():
             click.echo(line)
+
+    @app.cli.command("recount-resources")
+    @click.option("--org", "org_name", default=None, help="Organization name or id (default: every organization)")
+    @click.option("--check", is_flag=True, help="Only report counters that differ from the rows; exit 1 if any")
+    def recount_resources(org_name: str | None, check: bool):
+        """Rebuild the per-organization counts the lists' `total` reads (resource_counts) from the rows."""
+        from .services import resource_counts
+
+        org_id = None
+        if org_name is not None:
+            org = db.session.get(Organization, org_name) or _org_by_name(org_name)
+            if org is None:
+                raise click.ClickException(f"No organization named {org_name!r}")
+            org_id = org.id
+        differences = resource_counts.drift(org_id)
+        for (org, resource, status), (stored, actual) in sorted(differences.items()):
+            click.echo(f"{org} {resource} {status}: counted {stored}, rows {actual}")
+        if check:
+            if differences:
+                raise SystemExit(1)
+            click.echo("Counts match the rows")
+            return
+        written = resource_counts.recount(org_id)
+        click.echo(f"Recounted: {written} counter rows written, {len(differences)} were off")

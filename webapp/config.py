@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .database import engine_options
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
@@ -48,8 +50,13 @@ class Settings(BaseSettings):
     REDIS_NAMESPACE: str = Field("va", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
     INSTANCE_PATH: Path | None = None
     RATE_LIMIT: str = "1000 per minute"
+    API_KEY_CACHE_SECONDS: Seconds = 60.0  # 0: every request reads its key from the database
+    WEB_THREADS: int = Field(256, ge=1)  # threads per web process (./run.sh passes it to gunicorn)
+    DATABASE_POOL_SIZE: int | None = Field(None, ge=1)  # None: WEB_THREADS, at most 32
+    DATABASE_PING_IDLE_SECONDS: Seconds = 10.0
     LOGIN_RATE_LIMIT: str = "10 per minute"
     LOGIN_ACCOUNT_RATE_LIMIT: str | None = None  # None: the same as LOGIN_RATE_LIMIT
+    TRUSTED_PROXY_HOPS: int = Field(0, ge=0, le=5)  # proxies in front whose X-Forwarded-For/-Proto count
     TELEPHONY_PROVIDER: str = "simulated"
     SIMULATOR_TIME_SCALE: PositiveSeconds = 1.0
     RECORDINGS_DIR: Path | None = None
@@ -180,7 +187,9 @@ class Config:
         self.INSTANCE_PATH = str(instance_path)
         self.SECRET_KEY = settings.SECRET_KEY or _dev_secret_key(instance_path)
         self.SQLALCHEMY_DATABASE_URI = database_url(settings.DATABASE_URL, instance_path)
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(
+            self.SQLALCHEMY_DATABASE_URI, web_threads=settings.WEB_THREADS, pool_size=settings.DATABASE_POOL_SIZE
+        )
         self.REDIS_URL = settings.REDIS_URL  # None: the embedded Redis server
         self.RECORDINGS_DIR = str(settings.RECORDINGS_DIR or instance_path / "recordings")
         self.SESSION_COOKIE_HTTPONLY = True

@@ -22,6 +22,11 @@ def channel(namespace: str) -> str:
     return f"{namespace}:call-events"
 
 
+def invalidation_channel(namespace: str) -> str:
+    """Cached state to drop in every process (key_cache publishes here)."""
+    return f"{namespace}:invalidations"
+
+
 def publish(connection: redis.Redis, namespace: str, call_id: str, payload: dict) -> None:
     """Best effort: a live view missing an update is repaired by the next one, a failed call is not."""
     try:
@@ -59,11 +64,15 @@ class Inbox(queue.Queue):
 
 
 class Fanout:
-    """Per-process registry of socket queues by call id, fed by one Redis subscriber thread."""
+    """Per-process registry of socket queues by call id, fed by one Redis subscriber thread. The same
+    thread hands invalidations to the caches listening for them (key_cache.KeyCache): `subscribed`
+    when a subscription starts (again), `invalidated` per message, `lost` when it drops."""
 
     def __init__(self, redis_url: str, namespace: str):
         self.redis_url = redis_url
         self.channel = channel(namespace)
+        self.invalidations = invalidation_channel(namespace)
+        self._invalidation_listeners: list = []
         self._watchers: dict[str, set[queue.Queue]] = {}
         self._all_watchers: set[queue.Queue] = set()  # (call_id, message) of every call
         self._lock = threading.Lock()
@@ -97,25 +106,65 @@ class Fanout:
         with self._lock:
             self._all_watchers.discard(inbox)
 
-    def _ensure_listener(self) -> None:
+    def add_invalidation_listener(self, listener) -> None:
+        """Start feeding `listener` invalidations; it learns it is `subscribed` from the thread."""
+        with self._lock:
+            self._invalidation_listeners.append(listener)
+        self._ensure_listener(wait=False)
+
+    def _ensure_listener(self, wait: bool = True) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._ready.clear()
                 self._thread = threading.Thread(target=self._listen_forever, name="call-events", daemon=True)
                 self._thread.start()
-        self._ready.wait(timeout=5)
+        if wait:
+            self._ready.wait(timeout=5)
 
     def _listen_forever(self) -> None:
+        subscribed = False
         while True:
             try:
-                pubsub = redis.Redis.from_url(self.redis_url).pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(self.channel)
+                connection = redis.Redis.from_url(self.redis_url)
+                pubsub = connection.pubsub()
+                pubsub.subscribe(self.channel, self.invalidations)
+                subscribed = True
                 self._ready.set()
                 for raw in pubsub.listen():
-                    self._dispatch(raw["data"])
+                    self._receive(connection, raw)
             except redis.RedisError as exc:
-                log.warning("event subscriber lost Redis (%s); reconnecting", exc)
+                self._tell_listeners("lost")
+                if _exiting.is_set():
+                    return  # an embedded Redis stopping with the process: nothing to report
+                # Said once per outage, not at every attempt to reconnect.
+                log.log(
+                    logging.WARNING if subscribed else logging.DEBUG,
+                    "event subscriber lost Redis (%s); reconnecting",
+                    exc,
+                )
+                subscribed = False
                 time.sleep(1)
+            except Exception:
+                log.exception("event subscriber failed; starting again")
+                self._tell_listeners("lost")
+                time.sleep(1)
+
+    def _receive(self, connection: redis.Redis, raw: dict) -> None:
+        on_invalidations = raw["channel"] in (self.invalidations, self.invalidations.encode())
+        if raw["type"] == "message":
+            if on_invalidations:
+                self._tell_listeners("invalidated", json.loads(raw["data"]))
+            else:
+                self._dispatch(raw["data"])
+        elif raw["type"] == "subscribe" and on_invalidations:
+            # Also after redis-py reconnected by itself: messages may have been missed meanwhile.
+            self._tell_listeners("subscribed", connection)
+
+    def _tell_listeners(self, what: str, *args) -> None:
+        with self._lock:
+            listeners = list(self._invalidation_listeners)
+        for listener in listeners:
+            getattr(listener, what)(*args)
 
     def _dispatch(self, data: bytes) -> None:
         event = json.loads(data)
@@ -135,6 +184,9 @@ class Fanout:
             except queue.Full:
                 pass  # a stalled reader: dropping an activity hint is harmless
 
+
+_exiting = threading.Event()
+threading._register_atexit(_exiting.set)  # before atexit handlers (which stop an embedded Redis)
 
 _fanouts: dict[tuple[str, str], Fanout] = {}
 _fanouts_lock = threading.Lock()

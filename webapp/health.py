@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify
 from rq import Worker
 
-from .extensions import db, limiter
+from .extensions import db
 from .queues import QUEUE_NAMES, queue
 
 bp = Blueprint("health", __name__)
@@ -59,7 +59,6 @@ def _check_workers() -> dict:
 
 
 @bp.get("/healthz")
-@limiter.exempt
 def healthz():
     checks = {"database": _check_database(), "redis": _check_redis()}
     checks["worker"] = _check_workers() if checks["redis"]["ok"] else {"ok": False, "error": "redis unreachable"}

@@ -7,10 +7,13 @@ and a session whose version is older than the user's is treated as logged out.
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import Flask, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from . import key_cache
+from .database import read_rows
 from .errors import Forbidden, Unauthorized
 from .extensions import csrf, db, login_manager
 from .models import ApiKey, Membership, User, hash_token
@@ -58,17 +61,28 @@ def rate_limit_key() -> str:
 
 
 def authenticate_api_key(token: str | None) -> Principal:
+    """The key's principal: from this process's key cache when the request may trust it (see
+    key_cache: `g.key_generation` is what the rate-limit script saw), else from the database."""
     if token is None:
         raise Unauthorized("Missing API key: send Authorization: Bearer va_...")
     if not token.startswith("va_") or len(token) < 35:
         raise Unauthorized("Malformed API key: keys look like va_ followed by 32+ characters")
-    api_key = db.session.execute(db.select(ApiKey).where(ApiKey.key_hash == hash_token(token))).scalar_one_or_none()
-    if api_key is None:
-        raise Unauthorized("Invalid API key")
-    if api_key.revoked_at is not None:
-        raise Unauthorized("This API key has been revoked")
-    key_usage.note_use(api_key)
-    return Principal(organization_id=api_key.organization_id, api_key_id=api_key.id)
+    key_hash = hash_token(token)
+    cache = key_cache.cache()
+    cache_entry = cache.lookup(key_hash, g.get("key_generation"))
+    if cache_entry is None:
+        key_cache.start_listening()
+        changes = cache.changes()
+        columns = (ApiKey.id, ApiKey.organization_id, ApiKey.revoked_at, ApiKey.last_used_at)
+        found = read_rows(sa.select(*columns).where(ApiKey.key_hash == key_hash))  # no transaction held
+        if not found:
+            raise Unauthorized("Invalid API key")
+        key = found[0]
+        if key["revoked_at"] is not None:
+            raise Unauthorized("This API key has been revoked")
+        cache_entry = cache.remember(key_hash, key["id"], key["organization_id"], key["last_used_at"], changes)
+    key_usage.note_use(cache_entry)
+    return Principal(organization_id=cache_entry.organization_id, api_key_id=cache_entry.key_id)
 
 
 def start_session(user: User, org_id: str | None = None) -> None:
@@ -135,9 +149,9 @@ def authenticate(kind: str, *, admin: bool = False) -> Principal:
 
 
 def init_app(app: Flask) -> None:
-    """Bind identity to the app: the user loader, the limiter's key and the batched key usage."""
+    """Bind identity to the app: the user loader, the API key cache and the batched key usage."""
     login_manager.user_loader(_load_user)
-    app.extensions["rate_limit_key"] = rate_limit_key
+    key_cache.init_app(app)
 
     @app.teardown_request
     def _write_key_usage(_exc=None) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import redis
 from flask import Flask, current_app
 from rq import Queue, Retry
+from rq.job import Job
 
 from .embedded_redis import ensure_embedded_redis
 
@@ -106,7 +107,7 @@ def enqueue(func: Callable, *args, at=None, job_id: str | None = None):
     else:
         queued = target.enqueue(spec.name, *args, **options)
     if not spec.every:
-        redis_client().set(_waiting_key(spec.name, args), "1", ex=WAITING_TTL_SECONDS)
+        redis_client().set(_waiting_key(spec.name, args), queued.id, ex=WAITING_TTL_SECONDS)
     return queued
 
 
@@ -115,13 +116,24 @@ def job_started(func_name: str, args) -> None:
     redis_client().delete(_waiting_key(func_name, args))
 
 
+_WAITING_STATUSES = (b"queued", b"scheduled", b"deferred")
+
+
 def not_waiting(func: Callable, items: list) -> list:
-    """The items whose job `func(item)` is not waiting in a queue (lost, or never queued)."""
+    """The items whose job `func(item)` is not waiting in a queue (lost, never queued, or taken by a
+    worker that died before job_started: its marker names a job that is no longer waiting)."""
     if not items:
         return []
     name = spec_for(func).name
-    markers = redis_client().mget([_waiting_key(name, (item,)) for item in items])
-    return [item for item, marker in zip(items, markers, strict=True) if marker is None]
+    connection = redis_client()
+    markers = connection.mget([_waiting_key(name, (item,)) for item in items])
+    pipe = connection.pipeline(transaction=False)
+    for marker in markers:
+        if marker is not None:
+            pipe.hget(Job.key_for(marker.decode()), "status")
+    statuses = iter(pipe.execute())
+    return [item for item, marker in zip(items, markers, strict=True)
+            if marker is None or next(statuses) not in _WAITING_STATUSES]  # fmt: skip
 
 
 def claim_periodic_slot(name: str, interval_seconds: float) -> bool:
@@ -141,6 +153,13 @@ def lease(key: str, seconds: float) -> bool:
     """A short exclusive claim on some work across processes (True if this caller got it). It ends
     by itself after `seconds`, so a worker killed while holding it blocks nobody for longer."""
     return bool(redis_client().set(namespaced(f"lease:{key}"), "1", px=max(1, int(seconds * 1000)), nx=True))
+
+
+def leased(keys: list[str]) -> list[bool]:
+    """Whether each lease is held right now, in one round trip."""
+    if not keys:
+        return []
+    return [held is not None for held in redis_client().mget([namespaced(f"lease:{key}") for key in keys])]
 
 
 def end_lease(key: str) -> None:

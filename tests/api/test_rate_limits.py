@@ -2,15 +2,15 @@
 shared count across separate web processes (the counter lives in Redis)."""
 
 import os
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
 from tests.api.helpers import assert_error, assert_ok
-from tests.support import ROOT, ApiClient, ScopedClient, free_port, scaled, wait_until
+from tests.support import ApiClient, ScopedClient, scaled
+
+WEB_RATE_LIMIT = "10 per hour"  # for two_web_processes: however slowly a loaded machine serves, one window
 
 
 @pytest.fixture(scope="module")
@@ -57,43 +57,6 @@ def test_the_default_app_sends_the_headers_too(tenant):
     response = tenant.api.get("/tasks")
     limit, remaining, reset = _limit_headers(response)
     assert limit == 1000 and remaining == 999 and reset > time.time()
-
-
-@pytest.fixture
-def two_web_processes(backend):
-    """Two gunicorn processes serving the app, sharing the database and Redis. The limit is per hour,
-    so however slowly a loaded machine serves the requests, they all fall in one window."""
-    env = {**os.environ, "RATE_LIMIT": "10 per hour"}
-    ports = [free_port(), free_port()]
-    log = open(backend["instance"] / "gunicorn.log", "a")  # noqa: SIM115 - closed below
-    boot_timeout = str(round(scaled(120)))  # gunicorn kills a worker that takes longer to boot
-    argv = [sys.executable, "-m", "gunicorn", "-w", "1", "--timeout", boot_timeout, "wsgi:app"]
-    processes = [
-        subprocess.Popen([*argv, "-b", f"127.0.0.1:{port}"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for url in urls:
-            wait_until(lambda url=url: _serves(url), timeout=120, message=f"gunicorn at {url} to boot its worker")
-        yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=scaled(60))  # gunicorn's graceful stop takes up to 30 s
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=scaled(10))
-        log.close()
-
-
-def _serves(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/api/v1/openapi.json", timeout=scaled(30)).status_code == 200
-    except requests.ConnectionError:
-        return False
 
 
 def test_the_limit_holds_across_two_web_processes(two_web_processes, tenant):

@@ -43,11 +43,25 @@ def test_api_overhead_and_list_growth(run_smoke):
     overhead, growth = results["api_overhead"], results["list_growth"]
     for result in (overhead, growth):
         assert_judged_honestly(result)
-    assert overhead["bare"]["machine_load"]["seconds"] > 0, "the baseline's own load is stated"
-    for figures in (overhead["real"], overhead["bare"], overhead["real_one_connection"]):
-        assert figures["requests"] > 0 and figures["latency_ms"]["p50"] > 0
+    endpoints = overhead["endpoints"]
+    assert set(endpoints) == {"bare", "floor", "list", "list_status", "get"}
+    for name, levels in endpoints.items():
+        for level in ("c16", "c1"):
+            figures = levels[level]
+            assert len(figures["runs"]) == overhead["repetitions"] == 3, (name, level)
+            assert all(run["machine_load"]["seconds"] > 0 for run in figures["runs"]), "each run's load is stated"
+            latency = figures["latency_ms"]
+            assert figures["requests_per_second"] > 0 and latency["p99"] >= latency["p50"] > 0
+            cpu = figures["cpu_ms_per_request"]
+            assert set(cpu) >= {"server", "postgres", "postgres_ended_backends", "redis-server", "all"}
+            assert cpu["all"] >= cpu["server"] > 0, (name, level, cpu)
     assert overhead["payload_bytes"] > 10_000, "50 calls fill the page"
-    assert overhead["bare"]["bytes_per_response"] == pytest.approx(overhead["real"]["bytes_per_response"], rel=0.05)
+    for name in ("bare", "floor"):
+        assert endpoints[name]["c16"]["bytes_per_response"] == pytest.approx(
+            endpoints["list"]["c16"]["bytes_per_response"], rel=0.05
+        )
+    assert set(overhead["met"]) == {"list_requests_per_second_vs_floor", "list_p99_one_connection",
+                                    "list_p99_16_connections_vs_floor", "list_cpu_per_request_vs_floor"}  # fmt: skip
     assert set(growth["p50_growth"]) == {"list", "filtered"}
     plans = growth["query_plans_at_large_size"]
     assert all("Index" in plan for name in ("list", "filtered") for plan in plans[name]), plans

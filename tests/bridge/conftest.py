@@ -10,8 +10,8 @@ from tests.bridge.helpers import settings
 from tests.emulators import ProviderEmulator
 from tests.emulators.agent_socket import AgentSocketEmulator
 from tests.emulators.twilio_media import TwilioEmulator
-from tests.provider.helpers import HttpApi, make_app
-from tests.support import ServedApp, Tenant, WorkerProcess, free_port
+from tests.provider.helpers import make_app, tenant_over_http, worker_env
+from tests.support import ServedApp, WorkerProcess, free_port
 
 
 @pytest.fixture(scope="package")
@@ -39,18 +39,14 @@ def site(backend, emulators):
 @pytest.fixture(scope="package")
 def provider_worker(site, emulators):
     """The name marks the tests using it `slow` (tests/conftest.py)."""
-    env = {key: str(value) for key, value in settings(emulators, site.url).items()}
-    process = WorkerProcess(extra_env=env)
+    process = WorkerProcess(extra_env=worker_env(settings(emulators, site.url)))
     yield process
     process.stop()
 
 
 @pytest.fixture
 def account(site, provider_worker):
-    with site.app.app_context():
-        tenant = Tenant(site.app, site.app.test_client())
-    tenant.http = HttpApi(site.url, tenant.key)
-    return tenant
+    return tenant_over_http(site)
 
 
 @pytest.fixture(autouse=True)

@@ -244,7 +244,7 @@ def test_turns_reach_the_live_socket_while_the_call_runs_and_the_recording_is_tw
     import io
     import wave
 
-    from tests.support import wait_until, watch_call_socket
+    from tests.support import scaled, wait_until, watch_call_socket
 
     def callee(line):
         line.wait_agent()
@@ -254,7 +254,7 @@ def test_turns_reach_the_live_socket_while_the_call_runs_and_the_recording_is_tw
 
     call_id, _, _ = bridged_call(account, emulators, callee=callee)
     messages, done = watch_call_socket(account.http.data(f"/calls/{call_id}/live"))
-    assert done.wait(60), "the socket never saw the call end"
+    assert done.wait(scaled(60)), "the socket never saw the call end"
     updates = [m["data"] for m in messages if m["type"] == "transcript_update"]
     assert updates and [t["role"] for t in updates[0]["transcript"]] == ["agent"], "the greeting came alone, first"
     call = finished(account, call_id)

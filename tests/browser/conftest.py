@@ -29,10 +29,10 @@ def chromium():
 @pytest.fixture
 def browser(chromium, live_server):
     """Fresh contexts per test; the test fails if any page logged a JavaScript error."""
-    from webapp.extensions import limiter
+    from webapp.api import rate_limit
     from webapp.services import password_guard
 
-    limiter.reset()  # every page comes from 127.0.0.1: other tests' logins must not use up its login limit
+    rate_limit.reset()  # every page comes from 127.0.0.1: other tests' logins must not use up its login limit
     password_guard.reset()
     with checked_browser(chromium, live_server) as opened:
         yield opened
@@ -50,11 +50,11 @@ def realtime_lane(backend):
 @pytest.fixture
 def realtime_browser(chromium, realtime_lane):
     """Like `browser`, against the real-time lane."""
-    from webapp.extensions import limiter
+    from webapp.api import rate_limit
     from webapp.services import password_guard
 
     with realtime_lane.app.app_context():
-        limiter.reset()
+        rate_limit.reset()
         password_guard.reset()
     with checked_browser(chromium, realtime_lane.url) as opened:
         yield opened

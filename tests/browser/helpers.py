@@ -49,8 +49,9 @@ class Browser:
         self.consoles: list[Console] = []
         self.expected_statuses: set[int] = set()
 
-    def new_page(self, viewport: dict = LAPTOP):
-        context = self.chromium.new_context(base_url=self.base_url, viewport=viewport)
+    def new_page(self, viewport: dict = LAPTOP, **context_options):
+        """A page in a fresh context; `context_options` go to Playwright (timezone_id, locale, ...)."""
+        context = self.chromium.new_context(base_url=self.base_url, viewport=viewport, **context_options)
         context.set_default_timeout(scaled(15) * 1000)
         self.contexts.append(context)
         page = context.new_page()

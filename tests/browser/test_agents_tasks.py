@@ -41,6 +41,8 @@ def test_create_an_agent_with_voice_settings_and_dtmf_rules(browser, tenant):
 
     page.get_by_label("Speed (0.7–1.2)").fill("1.1")
     page.locator("#input-rows input[name=input_to_number]").fill("+14155550199")
+    page.get_by_label("At voicemail").select_option("leave_message")
+    page.get_by_label("Voicemail message").fill("Hi {{customer_name}}, Acme here: please call us back.")
     page.get_by_role("button", name="Create agent").click()
     page.wait_for_url(re.compile(r"/agents$"))
     expect(page.get_by_role("status")).to_have_text("Agent “Delivery confirmation” created.")
@@ -53,6 +55,8 @@ def test_create_an_agent_with_voice_settings_and_dtmf_rules(browser, tenant):
         "navigation": [{"when": "press 1 for deliveries", "press": "1"}],
         "inputs": {"0": {"action": "transfer", "to_number": "+14155550199", "label": None}},
     }
+    assert (stored["voicemail_action"], stored["voicemail_message"]) == (
+        "leave_message", "Hi {{customer_name}}, Acme here: please call us back.")  # fmt: skip
     row.get_by_role("button", name="Disable Delivery confirmation").click()
     expect(row).to_contain_text("disabled")
     expect(page.get_by_role("status")).to_have_text("Agent “Delivery confirmation” disabled.")

@@ -46,7 +46,7 @@ def test_task_to_call_to_transcript_report_recording_and_webhook(live_server, wo
     live = api("GET", f"/calls/{call_id}/live").json()["data"]
     assert live["websocket_url"].startswith("ws://") and live["websocket_url"].endswith(f"/ws/calls/{call_id}")
     messages, done = watch_call_socket(live, ping=True)
-    assert done.wait(60), "the socket never saw the call end"
+    assert done.wait(scaled(60)), "the socket never saw the call end"
 
     kinds = [m["type"] for m in messages]
     assert kinds[0] == "connected" and "pong" in kinds

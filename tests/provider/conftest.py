@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 from tests.emulators import ProviderEmulator
-from tests.provider.helpers import HttpApi, make_app, provider_settings
-from tests.support import ServedApp, Tenant, WorkerProcess, free_port
+from tests.provider.helpers import make_app, provider_settings, tenant_over_http, worker_env
+from tests.support import ServedApp, WorkerProcess, free_port
 from webapp.telephony.base import AgentSpec
 
 
@@ -38,11 +38,7 @@ def site(backend, emulator):
 @pytest.fixture(scope="package")
 def provider_worker(site, emulator):
     """One real `python worker.py` with the same provider settings, for the whole package."""
-    env = {
-        key: ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
-        for key, value in provider_settings(emulator, PUBLIC_BASE_URL=site.url).items()
-    }
-    process = WorkerProcess(extra_env=env)
+    process = WorkerProcess(extra_env=worker_env(provider_settings(emulator, PUBLIC_BASE_URL=site.url)))
     yield process
     process.stop()
 
@@ -50,10 +46,7 @@ def provider_worker(site, emulator):
 @pytest.fixture
 def account(site, provider_worker):
     """A fresh organization on the ElevenLabs-configured app; `account.http` speaks real HTTP."""
-    with site.app.app_context():
-        tenant = Tenant(site.app, site.app.test_client())
-    tenant.http = HttpApi(site.url, tenant.key)
-    return tenant
+    return tenant_over_http(site)
 
 
 @pytest.fixture(scope="package")

@@ -4,7 +4,7 @@ import os
 
 import requests
 
-from tests.support import scaled, wait_until
+from tests.support import Tenant, scaled, wait_until
 
 OUTBOUND_CALL = "/v1/convai/twilio/outbound-call"
 AGENTS = "/v1/convai/agents"
@@ -108,3 +108,17 @@ def make_app(backend, settings: dict):
     from webapp import create_app
 
     return create_app({"TESTING": True, **settings}, instance_path=backend["instance"])
+
+
+def worker_env(settings: dict) -> dict:
+    """App settings as the environment of a `python worker.py` process."""
+    return {key: ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+            for key, value in settings.items()}  # fmt: skip
+
+
+def tenant_over_http(site) -> Tenant:
+    """A fresh organization on the served app; `tenant.http` speaks real HTTP to it."""
+    with site.app.app_context():
+        tenant = Tenant(site.app, site.app.test_client())
+    tenant.http = HttpApi(site.url, tenant.key)
+    return tenant

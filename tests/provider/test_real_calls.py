@@ -18,7 +18,7 @@ from tests.provider.helpers import (
     start_call,
     synced_agent,
 )
-from tests.support import free_port, wait_until, watch_call_socket
+from tests.support import free_port, scaled, wait_until, watch_call_socket
 
 pytestmark = pytest.mark.filterwarnings("ignore:The `__fields__` attribute is deprecated")
 
@@ -30,7 +30,7 @@ def _watch(account, call_id: str) -> tuple[list, threading.Event]:
 def test_completed_call_streams_turns_and_keeps_analysis_and_recording(account, emulator):
     call_id = start_call(account)
     messages, done = _watch(account, call_id)
-    assert done.wait(30), "the socket never saw the call end"
+    assert done.wait(scaled(30)), "the socket never saw the call end"
 
     updates = [m["data"] for m in messages if m["type"] == "transcript_update"]
     assert len(updates) >= 3, [m["type"] for m in messages]  # turns arrive while the call runs

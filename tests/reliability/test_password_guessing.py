@@ -124,3 +124,23 @@ def test_changing_a_password_checks_the_current_one_under_the_same_throttle(app,
     )
     assert refused.status_code == 429
     assert _login(ScopedClient(app), tenant.email, tenant.password).status_code == 429  # same account budget
+
+
+def test_behind_a_trusted_proxy_the_throttle_counts_each_client_not_the_proxy(backend):
+    """TRUSTED_PROXY_HOPS=1: every request comes from the proxy's address; the throttle goes by the
+    address the proxy forwarded, so one guesser behind it does not lock out everyone else."""
+    from webapp import create_app
+
+    proxied = create_app({"TESTING": True, "TRUSTED_PROXY_HOPS": 1}, instance_path=backend["instance"])
+    with proxied.app_context():
+        owner = Tenant(proxied, ScopedClient(proxied))
+        guesser, colleague = ScopedClient(proxied), ScopedClient(proxied)
+        for client in (guesser, colleague):
+            client.environ_base["REMOTE_ADDR"] = "10.9.8.7"  # the proxy
+        guesser_address = {"X-Forwarded-For": f"203.0.113.{uuid.uuid4().int % 250 + 1}"}
+        for attempt in range(_limit(proxied)):  # unknown accounts: only the address's count rises
+            unknown = f"nobody-{attempt}-{uuid.uuid4().hex[:6]}@example.com"
+            assert _login(guesser, unknown, "whatever-1", guesser_address).status_code == 401
+        assert _login(guesser, owner.email, owner.password, guesser_address).status_code == 429
+        colleague_address = {"X-Forwarded-For": "198.51.100.20"}
+        assert _login(colleague, owner.email, owner.password, colleague_address).status_code == 302

@@ -43,6 +43,14 @@ def test_a_viewer_sees_everything_and_changes_nothing(app, db, tenant):
     for path in ("/", "/agents", f"/agents/{agent['id']}", "/tasks", f"/tasks/{task['id']}", "/calls", "/settings"):
         assert viewer.get(path).status_code == 200, path
     assert viewer.get("/api/v1/session").get_json()["data"]["organization"]["role"] == "viewer"
+    for path in ("/agents/new", "/tasks/new", "/tasks/import", "/campaigns/new"):  # pages only for creating
+        assert viewer.get(path).status_code == 403, path
+    campaign = tenant.api.post("/campaigns", json={"name": "Spring", "agent_id": agent["id"],
+                                                   "tasks": [{"to_number": "+14155550123"}]})  # fmt: skip
+    assert campaign.status_code == 201, campaign.get_json()
+    campaign_page = viewer.get(f"/campaigns/{campaign.get_json()['data']['id']}").get_data(as_text=True)
+    assert "Spring" in campaign_page and "Cancel campaign" not in campaign_page and ">Start<" not in campaign_page
+    assert "New campaign" not in viewer.get("/campaigns").get_data(as_text=True)
     writes = [
         ("/agents/new", {"name": "Nope", "system_prompt": "x"}),
         (f"/agents/{agent['id']}/toggle", {}),

@@ -146,7 +146,7 @@ def test_a_provider_webhook_racing_the_poller_ends_the_call_once(account, jobs, 
             try:
                 barrier.wait(timeout=10)
                 results.append(action())
-            except sa.exc.IntegrityError:  # the other racer stored the same turns first
+            except sa.exc.IntegrityError:  # the polling pass lost the race: its next pass sees the end
                 db.session.rollback()
                 results.append(False)
             except Exception as exc:  # noqa: BLE001 - reported below
@@ -229,6 +229,7 @@ def test_lost_jobs_are_found_by_the_sweeps(account, jobs, scripted, receiver):
 def test_the_terminal_webhook_waits_for_the_recording_then_says_which_artifacts_are_ready(account, jobs, scripted):
     from webapp.extensions import db
     from webapp.models import Call, utcnow
+    from webapp.queues import end_lease
     from webapp.services import sweeps
 
     slow = account.call(jobs, events=("call_completed",))
@@ -243,6 +244,8 @@ def test_the_terminal_webhook_waits_for_the_recording_then_says_which_artifacts_
     assert len(jobs.scheduled()) == 1  # sent at the bound if the recording never comes
 
     scripted.recordings[_provider_id(slow)] = Recording("audio/wav", b"RIFF" + b"\1" * 40)
+    assert sweeps.sweep()["recordings"] == 0  # the provider is asked again only after a while
+    end_lease(f"recording-wait:{slow}")  # that while is over
     assert sweeps.sweep()["recordings"] == 1
     jobs.run()
     [sent] = _deliveries(slow)
@@ -256,6 +259,7 @@ def test_the_terminal_webhook_waits_for_the_recording_then_says_which_artifacts_
     jobs.run()
     db.session.execute(sa.update(Call).where(Call.id == never).values(ended_at=utcnow() - timedelta(hours=2)))
     db.session.commit()
+    end_lease(f"recording-wait:{never}")
     sweeps.sweep()
     jobs.run()
     call = _call(never)
@@ -308,3 +312,60 @@ def test_a_placement_whose_worker_died_is_placed_again_only_where_that_cannot_ri
         assert (call.status, call.failure_reason) == ("failed", "provider_error")
         jobs.run()
         assert call_id not in scripted.placed
+
+
+def test_a_job_taken_by_a_worker_that_died_before_starting_it_is_dispatched_again(account, jobs, receiver):
+    """The waiting marker names its RQ job: once that job is no longer waiting (a worker took it and
+    died before job_started), the sweep queues the work again instead of trusting the marker."""
+    from rq.job import JobStatus
+
+    from webapp.queues import queue
+    from webapp.services import calls, sweeps, tasks
+
+    jobs.run()
+    task = tasks.create_task(account.org_id, task_fields(account.agent_id, f"{receiver.url}/hooks", ["call_started"]))
+    call_id = calls.execute_task(account.org_id, task.id).id
+    assert sweeps.sweep()["placed"] == 0  # its job waits in the queue: left alone
+    [taken] = queue("calls").jobs
+    queue("calls").remove(taken)
+    taken.set_status(JobStatus.STARTED)  # as RQ does on dequeue; the worker dies right there
+    assert sweeps.sweep()["placed"] == 1
+    jobs.run()
+    assert _call(call_id).provider_call_id == f"conv-{call_id}"
+
+
+def test_a_transcript_refresh_racing_the_poller_stores_each_turn_once(account, jobs, scripted, fast_app):
+    """POST /calls/{id}/transcript and the poller write the same new turns at once: neither fails
+    (it was a 500 from the unique position of a turn), and each turn is stored once."""
+    from webapp.extensions import db
+    from webapp.services import calls, engine
+
+    call_id = account.call(jobs)
+    scripted.snapshots[_provider_id(call_id)] = CallSnapshot(status="in_progress", turns=turns(3))
+    scripted.finals[_provider_id(call_id)] = CallSnapshot(status="in_progress", turns=turns(3))
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def racer(action):
+        with fast_app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                action()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    for _ in range(5):  # the race is won either way; each round adds one turn both writers see
+        snapshot = scripted.snapshots[_provider_id(call_id)]
+        grown = CallSnapshot(status="in_progress", turns=turns(len(snapshot.turns) + 1))
+        scripted.snapshots[_provider_id(call_id)] = scripted.finals[_provider_id(call_id)] = grown
+        threads = [threading.Thread(target=racer, args=(action,)) for action in (
+            lambda: engine.sync_call(_call(call_id)),
+            lambda: calls.refresh_transcript(account.org_id, call_id))]  # fmt: skip
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert not errors, errors
+        assert [turn.position for turn in _call(call_id).turns] == list(range(len(grown.turns)))

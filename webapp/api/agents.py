@@ -2,9 +2,10 @@ from flask import Blueprint
 
 from ..schemas.agents import AgentCreate, AgentListQuery, AgentOut, AgentUpdate
 from ..services import agents as service
+from . import queries, reads
 from .endpoint import endpoint
-from .envelope import ok, paginated
-from .serialize import dump, dump_many
+from .envelope import ok
+from .serialize import dump
 
 bp = Blueprint("agents", __name__, url_prefix="/agents")
 
@@ -12,10 +13,8 @@ bp = Blueprint("agents", __name__, url_prefix="/agents")
 @bp.get("")
 @endpoint("List agents", query=AgentListQuery, response=AgentOut, many=True)
 def list_agents(principal, query: AgentListQuery):
-    rows, total = service.list_agents(
-        principal.organization_id, enabled=query.enabled, limit=query.limit, offset=query.offset
-    )
-    return paginated(dump_many(AgentOut, rows), total=total, limit=query.limit, offset=query.offset)
+    page = queries.list_agents(principal.organization_id, enabled=query.enabled, limit=query.limit, offset=query.offset)
+    return reads.respond_page(AgentOut, page)
 
 
 @bp.post("")
@@ -27,7 +26,7 @@ def create_agent(principal, body: AgentCreate):
 @bp.get("/<agent_id>")
 @endpoint("Get an agent", response=AgentOut, errors=(404,))
 def get_agent(principal, agent_id: str):
-    return ok(dump(AgentOut, service.get_agent(principal.organization_id, agent_id)))
+    return reads.respond_model(AgentOut, queries.get_agent(principal.organization_id, agent_id))
 
 
 @bp.patch("/<agent_id>")

@@ -17,12 +17,13 @@ from ..schemas.calls import (
 )
 from ..services import call_queries as queries
 from ..services import calls as call_service
-from ..services import live, recording_links, recordings, reports, webhooks
+from ..services import live, recording_links, recordings, reports
 from ..sockets import MESSAGE_TYPES
 from ..urls import public_url, websocket_url
+from . import queries as reads_of
+from . import reads
 from .endpoint import endpoint
-from .envelope import ok, paginated
-from .serialize import dump, dump_many
+from .envelope import ok
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
 
@@ -30,7 +31,7 @@ bp = Blueprint("calls", __name__, url_prefix="/calls")
 @bp.get("")
 @endpoint("List calls", query=CallListQuery, response=CallOut, many=True)
 def list_calls(principal, query: CallListQuery):
-    rows, total = queries.list_calls(
+    page = reads_of.list_calls(
         principal.organization_id,
         task_id=query.task_id,
         agent_id=query.agent_id,
@@ -38,20 +39,19 @@ def list_calls(principal, query: CallListQuery):
         limit=query.limit,
         offset=query.offset,
     )
-    return paginated(dump_many(CallOut, rows), total=total, limit=query.limit, offset=query.offset)
+    return reads.respond_page(CallOut, page)
 
 
 @bp.get("/<call_id>")
 @endpoint("Get a call with its transcript and report", response=CallDetailOut, errors=(404,))
 def get_call(principal, call_id: str):
-    return ok(dump(CallDetailOut, queries.get_call(principal.organization_id, call_id)))
+    return reads.respond_model(CallDetailOut, reads_of.get_call(principal.organization_id, call_id))
 
 
 @bp.get("/<call_id>/transcript")
 @endpoint("Get the stored transcript", response=CallTranscriptOut, errors=(404,))
 def get_transcript(principal, call_id: str):
-    call = queries.get_call(principal.organization_id, call_id)
-    return ok({"call_id": call.id, "status": call.status, "transcript": call.transcript})
+    return reads.respond_model(CallTranscriptOut, reads_of.get_transcript(principal.organization_id, call_id))
 
 
 @bp.post("/<call_id>/transcript")
@@ -72,7 +72,10 @@ def refresh_transcript(principal, call_id: str):
 @bp.get("/<call_id>/report")
 @endpoint("Get the call report (generated now if missing)", response=ReportOut, errors=(404,))
 def get_report(principal, call_id: str):
-    return ok(reports.report_for(queries.get_call(principal.organization_id, call_id)))
+    stored = reads_of.stored_report(principal.organization_id, call_id)
+    if stored is None:  # generated now (needs the call's agent and task), not stored
+        return ok(reports.report_for(queries.get_call(principal.organization_id, call_id)))
+    return reads.respond(stored)
 
 
 @bp.get("/<call_id>/recording")
@@ -151,5 +154,5 @@ def cancel_call(principal, call_id: str):
 @endpoint("Webhook deliveries for this call, with every attempt", response=WebhookDeliveryOut, many=True,
           errors=(404,))  # fmt: skip
 def webhook_deliveries(principal, call_id: str):
-    call = queries.get_call(principal.organization_id, call_id)
-    return ok(dump_many(WebhookDeliveryOut, webhooks.deliveries_for_call(principal.organization_id, call.id)))
+    deliveries = reads_of.webhook_deliveries(principal.organization_id, call_id)
+    return reads.respond_model(WebhookDeliveryOut, deliveries, many=True)

@@ -33,8 +33,8 @@ bp.record_once(lambda state: state.app.url_map.converters.setdefault("org_id", O
 def organization_out(membership) -> dict:
     org = membership.organization
     return OrganizationOut(
-        id=org.id, name=org.name, max_concurrent_calls=org.max_concurrent_calls, role=membership.role,
-        created_at=org.created_at,
+        id=org.id, name=org.name, max_concurrent_calls=org.max_concurrent_calls, time_zone=org.time_zone,
+        default_phone_region=org.default_phone_region, role=membership.role, created_at=org.created_at,
     ).model_dump(mode="json")  # fmt: skip
 
 
@@ -74,14 +74,16 @@ def get_organization(principal, org_id: str):
 
 
 @bp.patch("/<org_id:org_id>")
-@endpoint("Rename an organization or change its concurrent-call cap", auth="session", body=OrganizationUpdate,
-          response=OrganizationOut, errors=(403, 404))  # fmt: skip
+@endpoint("Rename an organization, or change its concurrent-call cap, time zone or default phone region",
+          auth="session", body=OrganizationUpdate, response=OrganizationOut, errors=(403, 404))  # fmt: skip
 def update_organization(principal, body: OrganizationUpdate, org_id: str):
     membership = _admin_membership(principal, org_id)
     if body.name is not None:
         service.rename_organization(org_id, body.name)
     if body.max_concurrent_calls is not None:
         service.set_max_concurrent_calls(org_id, body.max_concurrent_calls)
+    if body.time_zone is not None or body.default_phone_region is not None:
+        service.set_regional(org_id, time_zone=body.time_zone, default_phone_region=body.default_phone_region)
     return ok(organization_out(membership))
 
 

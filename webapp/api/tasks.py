@@ -4,9 +4,10 @@ from ..schemas.calls import ExecuteOut
 from ..schemas.tasks import TaskCreate, TaskDetailOut, TaskListQuery, TaskOut, TaskUpdate
 from ..services import calls as call_service
 from ..services import tasks as service
+from . import queries, reads
 from .endpoint import endpoint
-from .envelope import ok, paginated
-from .serialize import dump, dump_many
+from .envelope import ok
+from .serialize import dump
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
@@ -14,7 +15,7 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 @bp.get("")
 @endpoint("List tasks", query=TaskListQuery, response=TaskOut, many=True)
 def list_tasks(principal, query: TaskListQuery):
-    rows, total = service.list_tasks(
+    page = queries.list_tasks(
         principal.organization_id,
         agent_id=query.agent_id,
         campaign_id=query.campaign_id,
@@ -22,7 +23,7 @@ def list_tasks(principal, query: TaskListQuery):
         limit=query.limit,
         offset=query.offset,
     )
-    return paginated(dump_many(TaskOut, rows), total=total, limit=query.limit, offset=query.offset)
+    return reads.respond_page(TaskOut, page)
 
 
 @bp.post("")
@@ -34,7 +35,7 @@ def create_task(principal, body: TaskCreate):
 @bp.get("/<task_id>")
 @endpoint("Get a task with its agent", response=TaskDetailOut, errors=(404,))
 def get_task(principal, task_id: str):
-    return ok(dump(TaskDetailOut, service.get_task(principal.organization_id, task_id)))
+    return reads.respond_model(TaskDetailOut, queries.get_task(principal.organization_id, task_id))
 
 
 @bp.patch("/<task_id>")

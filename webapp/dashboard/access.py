@@ -12,6 +12,9 @@ from .views import is_htmx
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 SELF_SERVICE = ("dashboard.settings_change_password", "dashboard.settings_logout_everywhere")
+# Pages that exist only to create something: a viewer is told at once, not after filling them in.
+CREATE_PAGES = ("dashboard.agent_new", "dashboard.task_new", "dashboard.task_import", "dashboard.campaign_new")
+READ_ONLY = "You have read-only access (viewer): ask an owner or admin for the member role."
 
 
 @bp.before_request
@@ -27,8 +30,9 @@ def require_membership():
     if membership is None:
         abort(403, description="Your account does not belong to an organization any more.")
     g.membership = membership
-    if request.method not in SAFE_METHODS and not membership.can_operate and request.endpoint not in SELF_SERVICE:
-        abort(403, description="You have read-only access (viewer): ask an owner or admin for the member role.")
+    writes = request.method not in SAFE_METHODS or request.endpoint in CREATE_PAGES
+    if writes and not membership.can_operate and request.endpoint not in SELF_SERVICE:
+        abort(403, description=READ_ONLY)
     return None
 
 
@@ -52,6 +56,11 @@ def membership() -> Membership:
 
 def org_id() -> str:
     return g.membership.organization_id
+
+
+def phone_region() -> str:
+    """The country of numbers typed without a country code (the organization's setting)."""
+    return g.membership.organization.default_phone_region
 
 
 def admin_required(view):

@@ -6,10 +6,12 @@ key → action with its label or transfer number). Blank rows are dropped."""
 from flask import request
 
 from ..models import Agent
+from ..schemas.phone import normalise_typed
+from .access import phone_region
 
 VOICE_FIELDS = ("voice_id", "model_id", "stability", "similarity_boost", "style", "speed", "use_speaker_boost")
 DTMF_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "*", "#")
-TEXT_FIELDS = ("name", "description", "system_prompt", "starting_message")
+TEXT_FIELDS = ("name", "description", "system_prompt", "starting_message", "voicemail_message")
 
 
 def _as_text(value) -> str:
@@ -25,6 +27,7 @@ def blank_values() -> dict:
         **{name: "" for name in TEXT_FIELDS},
         "language": "en",
         "enabled": True,
+        "voicemail_action": "hang_up",
         "voice": {name: "" for name in VOICE_FIELDS},
         "navigation": [],
         "inputs": [],
@@ -37,6 +40,7 @@ def values_from_agent(agent: Agent) -> dict:
         **{name: getattr(agent, name) or "" for name in TEXT_FIELDS},
         "language": agent.language,
         "enabled": agent.enabled,
+        "voicemail_action": agent.voicemail_action,
         "voice": {name: _as_text((agent.voice_settings or {}).get(name)) for name in VOICE_FIELDS},
         "navigation": [{"when": rule["when"], "press": rule["press"]} for rule in rules.get("navigation", [])],
         "inputs": [
@@ -62,13 +66,14 @@ def values_from_form() -> dict:
     navigation = [{"when": row["nav_when"], "press": row["nav_press"]} for row in _rows("nav_when", "nav_press")]
     inputs = [
         {"key": row["input_key"], "action": row["input_action"], "label": row["input_label"],
-         "to_number": row["input_to_number"]}
+         "to_number": normalise_typed(row["input_to_number"], phone_region())}
         for row in _rows("input_key", "input_action", "input_label", "input_to_number")
     ]  # fmt: skip
     return {
         **{name: form.get(name, "").strip() for name in TEXT_FIELDS},
         "language": form.get("language", "").strip(),
         "enabled": form.get("enabled") == "on",
+        "voicemail_action": form.get("voicemail_action", "").strip(),
         "voice": {name: form.get(f"voice_{name}", "").strip() for name in VOICE_FIELDS},
         "navigation": navigation,
         "inputs": inputs,
@@ -95,6 +100,8 @@ def payload_from_values(values: dict) -> tuple[dict, dict[str, str]]:
         "starting_message": values["starting_message"] or None,
         "language": values["language"] or "en",
         "enabled": values["enabled"],
+        "voicemail_action": values["voicemail_action"] or "hang_up",
+        "voicemail_message": values["voicemail_message"] or None,
         "voice_settings": {name: value for name, value in values["voice"].items() if value != ""},
         "dtmf_rules": {"navigation": values["navigation"], "inputs": inputs},
     }

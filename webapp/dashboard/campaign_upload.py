@@ -8,10 +8,11 @@ from flask import request
 
 from ..errors import AppError
 from ..schemas.campaigns import DAYS, CampaignCreate
+from ..schemas.phone import normalise_typed
 from ..services import agents as agent_service
 from ..services import campaigns as service
 from ..services.campaign_rows import check_rows
-from .access import org_id
+from .access import org_id, phone_region
 from .forms import validate
 
 MAX_CSV_BYTES = 4 * 1024 * 1024
@@ -62,12 +63,14 @@ def mapping_from_form(header: list[str]) -> dict[str, str]:
 
 
 def rows_for(records: list[dict], mapping: dict[str, str]) -> list[dict]:
-    """CSV records → campaign rows: mapped columns, and every column but the number and priority into
-    context_data (a prompt may well greet the callee by the name column)."""
+    """CSV records → campaign rows: mapped columns (numbers as typed normalised to E.164 with the
+    organization's default country), and every column but the number and priority into context_data
+    (a prompt may well greet the callee by the name column)."""
     used = {mapping["to_number"], mapping["priority"]} - {""}  # the name stays in the context too
     rows = []
     for record in records:
-        row: dict = {"to_number": record.get(mapping["to_number"], "") if mapping["to_number"] else ""}
+        typed = record.get(mapping["to_number"], "") if mapping["to_number"] else ""
+        row: dict = {"to_number": normalise_typed(typed, phone_region())}
         if mapping["name"] and record.get(mapping["name"]):
             row["name"] = record[mapping["name"]]
         if mapping["priority"] and record.get(mapping["priority"]):

@@ -9,10 +9,10 @@ from flask import request, url_for
 from ..errors import AppError
 from ..schemas.dnc import DncCreate
 from ..schemas.org import OrganizationUpdate
-from ..schemas.phone import validate_e164
+from ..schemas.phone import normalise_typed, validate_e164
 from ..services import dnc as service
 from ..services import orgs
-from .access import admin_required, membership, org_id
+from .access import admin_required, membership, org_id, phone_region
 from .blueprint import bp
 from .forms import text, validate
 from .views import done, page_number, page_or_partial
@@ -41,7 +41,7 @@ def settings_dnc():
 @bp.post("/settings/dnc")
 @admin_required
 def settings_dnc_add():
-    values = {"number": text("number"), "reason": text("reason") or None}
+    values = {"number": normalise_typed(text("number"), phone_region()), "reason": text("reason") or None}
     data, errors = validate(DncCreate, values)
     if not errors:
         try:
@@ -70,7 +70,7 @@ def settings_dnc_import():
     for line, row in enumerate(reader, start=2):
         raw_number = (row.get(number_column) or "").strip()
         try:
-            number = validate_e164(raw_number)
+            number = validate_e164(normalise_typed(raw_number, phone_region()))
             service.add(org_id(), number, reason=(row.get(columns.get("reason", "")) or None), source="import")
             added += 1
         except (ValueError, AppError) as exc:

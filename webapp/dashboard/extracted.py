@@ -1,10 +1,12 @@
 """A report's extracted data as a business user reads it: one labelled row per fact, with plain
 values (dates as dates, yes/no, amounts with their currency) and what was said behind each, on demand.
-The raw JSON stays one click away on the page."""
+Relative dates ("tomorrow", "on Friday") count from the day of the call in the organization's time
+zone. The raw JSON stays one click away on the page."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from ..schemas.regional import zone
 from .blueprint import bp
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -20,6 +22,7 @@ class Fact:
     said: str | None = None  # the words behind it, shown on demand
 
 
+@bp.app_template_filter("long_date")
 def _day(day: date) -> str:
     return f"{day.strftime('%a')}, {MONTHS[day.month - 1]} {day.day}, {day.year}"
 
@@ -66,10 +69,16 @@ def _amount(item: dict) -> str:
     return f"{sign}{number}" if sign else f"{number} {currency}".strip()
 
 
-def facts(data: dict | None, call_started: datetime | None) -> list[Fact]:
-    """The rows of the report's data table, in the order a reader wants them."""
+@bp.app_template_global("call_day")
+def call_day(call_started: datetime | None, time_zone: str | None) -> date:
+    """The day a call took place in the organization's time zone."""
+    return (call_started or datetime.now(UTC)).astimezone(zone(time_zone)).date()
+
+
+def facts(data: dict | None, day: date) -> list[Fact]:
+    """The rows of the report's data table, in the order a reader wants them; `day` is the day of
+    the call that relative dates count from."""
     data = data or {}
-    call_day = (call_started or datetime.now()).date()
     rows: list[Fact] = []
     if data.get("contact_name"):
         rows.append(Fact("Name given", data["contact_name"]))
@@ -79,7 +88,7 @@ def facts(data: dict | None, call_started: datetime | None) -> list[Fact]:
                          answer.get("answer") if value else None))  # fmt: skip
     for mention in data.get("datetimes") or []:
         label = "Time mentioned" if mention.get("type") == "time" else "Date mentioned"
-        rows.append(Fact(label, _date_value(mention, call_day), mention.get("text")))
+        rows.append(Fact(label, _date_value(mention, day), mention.get("text")))
     for item in data.get("amounts") or []:
         rows.append(Fact("Amount mentioned", _amount(item), item.get("text")))
     for request in data.get("callback_requests") or []:
@@ -104,5 +113,5 @@ def facts(data: dict | None, call_started: datetime | None) -> list[Fact]:
 
 
 @bp.app_template_global("report_facts")
-def report_facts(data: dict | None, call_started: datetime | None) -> list[Fact]:
-    return facts(data, call_started)
+def report_facts(data: dict | None, day: date) -> list[Fact]:
+    return facts(data, day)

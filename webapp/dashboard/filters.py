@@ -1,19 +1,29 @@
 """Template filters for times, durations and labels."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
+from flask import g
 from markupsafe import Markup
 
+from ..schemas.regional import DEFAULT_TIME_ZONE, zone
 from .blueprint import bp
+
+
+def org_time_zone() -> str:
+    membership = g.get("membership")
+    return membership.organization.time_zone if membership is not None else DEFAULT_TIME_ZONE
 
 
 @bp.app_template_filter("when")
 def when(value: datetime | None) -> Markup | str:
-    """A UTC time the browser rewrites into the reader's local time (see static/js/app.js)."""
+    """A time the browser rewrites into the reader's own zone, with the zone shown (static/js/app.js).
+    As written here (without JavaScript, and on hover) it is in the organization's time zone, named."""
     if value is None:
         return "—"
-    iso = value.isoformat().replace("+00:00", "Z")
-    return Markup('<time datetime="{}">{}</time>').format(iso, value.strftime("%Y-%m-%d %H:%M UTC"))
+    time_zone = org_time_zone()
+    iso = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    local = value.astimezone(zone(time_zone)).strftime("%Y-%m-%d %H:%M")
+    return Markup('<time datetime="{}" data-org-zone="{}">{} {}</time>').format(iso, time_zone, local, time_zone)
 
 
 @bp.app_template_filter("clock")

@@ -1,10 +1,13 @@
-"""Settings: organization name, members and roles, invites. Writes are for owners and admins only."""
+"""Settings: organization name, time zone and phone region, members and roles, invites. Writes are for
+owners and admins only."""
 
+import phonenumbers
 from flask import render_template
 
 from ..errors import AppError
 from ..models import ROLES
 from ..schemas.org import OrganizationUpdate
+from ..schemas.regional import phone_regions, time_zone_names
 from ..services import destinations, keys, orgs
 from .access import admin_required, membership, org_id
 from .blueprint import bp
@@ -18,7 +21,10 @@ def settings_context(**extra) -> dict:
     current = membership()
     context = {"org": current.organization, "members": orgs.members(org_id()), "roles": ROLES,
                "invite_roles": INVITE_ROLES, "invites": [], "api_keys": [],
-               "allowed_countries": destinations.allowed_countries(current.organization)}  # fmt: skip
+               "allowed_countries": destinations.allowed_countries(current.organization),
+               "regional_values": {"time_zone": current.organization.time_zone,
+                                   "default_phone_region": current.organization.default_phone_region},
+               "time_zone_names": time_zone_names(), "phone_region_options": phone_region_options()}  # fmt: skip
     if current.is_admin:
         context["invites"] = orgs.pending_invites(org_id())
         context["api_keys"], _ = keys.list_keys(org_id())
@@ -47,6 +53,22 @@ def settings_rename():
         return section("_organization.html", 400, org_errors=errors)
     orgs.rename_organization(org_id(), data.name)
     return section("_organization.html", notice="Organization renamed.")
+
+
+def phone_region_options() -> list[tuple[str, str]]:
+    return [(code, f"{code} (+{phonenumbers.country_code_for_region(code)})") for code in phone_regions()]
+
+
+@bp.post("/settings/regional")
+@admin_required
+def settings_regional():
+    values = {"time_zone": text("time_zone"), "default_phone_region": text("default_phone_region")}
+    data, errors = validate(OrganizationUpdate, values)
+    if errors:
+        return section("_regional.html", 400, regional_errors=errors, regional_values=values)
+    org = orgs.set_regional(org_id(), time_zone=data.time_zone, default_phone_region=data.default_phone_region)
+    return section("_regional.html", notice=f"Time zone {org.time_zone}; numbers without a country "
+                                            f"code are read as {org.default_phone_region} numbers.")  # fmt: skip
 
 
 @bp.post("/settings/allowed-countries")

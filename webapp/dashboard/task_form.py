@@ -10,6 +10,7 @@ from flask import request
 
 from ..models import Task
 from ..schemas.phone import normalise_typed
+from .access import phone_region
 
 FIELDS = ("name", "agent_id", "to_number", "description", "starting_message", "priority", "webhook_url")
 
@@ -76,7 +77,7 @@ def payload_from_values(values: dict, original_context: dict | None = None) -> t
     payload = {
         "name": values["name"],
         "agent_id": values["agent_id"],
-        "to_number": normalise_typed(values["to_number"]),
+        "to_number": normalise_typed(values["to_number"], phone_region()),
         "description": values["description"] or None,
         "starting_message": values["starting_message"] or None,
         "context_data": context,

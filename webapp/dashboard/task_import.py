@@ -14,7 +14,7 @@ from ..errors import AppError
 from ..schemas.phone import normalise_typed
 from ..schemas.tasks import TaskCreate
 from ..services import tasks as service
-from .access import org_id
+from .access import org_id, phone_region
 from .blueprint import bp
 from .forms import validate
 from .tasks import org_agents
@@ -86,7 +86,8 @@ def _reader(raw: bytes) -> csv.DictReader:
 
 
 def _payload(row: dict, agent_id: str) -> dict:
-    payload = {"name": row["name"], "to_number": normalise_typed(row["to_number"]), "agent_id": agent_id}
+    payload = {"name": row["name"], "to_number": normalise_typed(row["to_number"], phone_region()),
+               "agent_id": agent_id}  # fmt: skip
     payload.update({column: row[column] for column in OPTIONAL_COLUMNS if row.get(column)})
     reserved = (*REQUIRED_COLUMNS, AGENT_COLUMN, *OPTIONAL_COLUMNS)
     payload["context_data"] = {key: value for key, value in row.items() if key not in reserved and value}

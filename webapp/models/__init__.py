@@ -4,6 +4,7 @@ from .agent import Agent
 from .base import utcnow
 from .call import ACTIVE_CALL_STATUSES, TERMINAL_CALL_STATUSES, Call, TranscriptTurn
 from .campaign import CAMPAIGN_STATUSES, RETRYABLE_OUTCOMES, Campaign, DncEntry
+from .counts import ResourceCount
 from .org import ADMIN_ROLES, ROLES, ApiKey, Invite, Membership, Organization, User, hash_token
 from .task import TASK_STATUSES, WEBHOOK_EVENTS, Task
 from .webhook import WebhookAttempt, WebhookDelivery
@@ -25,6 +26,7 @@ __all__ = [
     "Invite",
     "Membership",
     "Organization",
+    "ResourceCount",
     "Task",
     "TranscriptTurn",
     "User",

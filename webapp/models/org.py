@@ -35,6 +35,10 @@ class Organization(IdMixin, TimestampMixin, db.Model):
     # Comma-separated ISO 3166 region codes calls may go to; None: the default for the provider.
     allowed_countries: Mapped[str | None] = mapped_column(sa.String(400))
     max_concurrent_calls: Mapped[int] = mapped_column(sa.Integer, default=10, server_default="10")
+    # IANA name: dates in reports, the overview's days, calling windows for numbers without a zone.
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
+    # ISO 3166 code for numbers typed without a country code in the dashboard.
+    default_phone_region: Mapped[str] = mapped_column(sa.String(2), default="US", server_default="US")
     # Bumped by every dispatch decision: the row lock that serializes slot counting per organization.
     dispatch_seq: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 

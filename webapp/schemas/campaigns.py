@@ -25,7 +25,8 @@ def _clock(value: str) -> str:
 
 
 class CallingWindow(StrictModel):
-    """When calls may be placed, in each callee's local time (from their number's time zone)."""
+    """When calls may be placed, in each callee's local time (from their number's time zone; the
+    organization's time zone for a number that has none)."""
 
     days: list[str] = Field(min_length=1, max_length=7, examples=[["mon", "tue", "wed", "thu", "fri"]])
     start: str = Field(examples=["09:00"], description="HH:MM, local to the callee")

@@ -4,6 +4,7 @@ from typing import Literal
 from pydantic import EmailStr, Field
 
 from .common import OutModel, StrictModel, Text
+from .regional import PhoneRegion, TimeZoneName
 
 Role = Literal["owner", "admin", "member", "viewer"]
 
@@ -34,12 +35,20 @@ class OrganizationUpdate(StrictModel):
     max_concurrent_calls: int | None = Field(
         None, ge=1, le=10_000, description="Calls of the organization at once (campaigns and single executes)"
     )
+    time_zone: TimeZoneName | None = Field(
+        None, description="Dates in reports and the overview, and calling windows for numbers without a zone"
+    )
+    default_phone_region: PhoneRegion | None = Field(
+        None, description="Country of numbers typed in the dashboard without a country code"
+    )
 
 
 class OrganizationOut(OutModel):
     id: str
     name: str
     max_concurrent_calls: int
+    time_zone: str = Field(description="IANA time zone name (default UTC)", examples=["Europe/London"])
+    default_phone_region: str = Field(description="ISO 3166 country code (default US)", examples=["GB"])
     role: Role
     created_at: datetime
 

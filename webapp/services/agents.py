@@ -6,10 +6,11 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Agent, Task, utcnow
 from ..schemas.agents import NOT_NULLABLE_AGENT_FIELDS, AgentCreate, AgentUpdate, DtmfRules, VoiceSettings
-from . import agent_sync
+from . import agent_sync, resource_counts
 from .scoping import apply_fields, get_owned, owned, page
 
 OPEN_TASK_STATUSES = ("pending", "in_progress")
+AGENT_STATUS = {True: "enabled", False: "disabled"}  # as resource_counts counts agents
 
 
 def _live_agents(org_id: str):
@@ -20,7 +21,8 @@ def list_agents(org_id: str, *, enabled: bool | None, limit: int, offset: int):
     statement = _live_agents(org_id)
     if enabled is not None:
         statement = statement.where(Agent.enabled == enabled)
-    return page(statement, order_by=(Agent.created_at.desc(), Agent.id), limit=limit, offset=offset)
+    known = resource_counts.total(org_id, "agents", None if enabled is None else AGENT_STATUS[enabled])
+    return page(statement, order_by=(Agent.created_at.desc(), Agent.id), limit=limit, offset=offset, known_total=known)
 
 
 def get_agent(org_id: str, agent_id: str) -> Agent:

@@ -3,6 +3,7 @@
 from sqlalchemy.orm import defer, lazyload
 
 from ..models import Call
+from . import resource_counts
 from .scoping import get_owned, owned, page
 
 # Lists show none of these JSON documents; loading them would parse kilobytes per row.
@@ -17,7 +18,8 @@ def list_calls(org_id: str, *, task_id=None, agent_id=None, status=None, limit: 
         statement = statement.where(Call.agent_id == agent_id)
     if status is not None:
         statement = statement.where(Call.status == status)
-    return page(statement, order_by=(Call.created_at.desc(), Call.id), limit=limit, offset=offset)
+    known = resource_counts.total(org_id, "calls", status) if task_id is None and agent_id is None else None
+    return page(statement, order_by=(Call.created_at.desc(), Call.id), limit=limit, offset=offset, known_total=known)
 
 
 def get_call(org_id: str, call_id: str) -> Call:

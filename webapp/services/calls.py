@@ -115,6 +115,7 @@ def hang_up(org_id: str, call_id: str, reason: str, via: str = "api") -> Call:
     if call.provider_call_id:
         try:
             call.provider_data = provider().hang_up(call_ref(call), reason)
+            db.session.commit()  # the hang-up happened, whatever races the verdict below
         except ProviderError as exc:
             if isinstance(exc, HangUpUnsupported):
                 raise Conflict(exc.message) from None
@@ -141,13 +142,19 @@ def hang_up(org_id: str, call_id: str, reason: str, via: str = "api") -> Call:
 def refresh_transcript(org_id: str, call_id: str) -> Call:
     """Fetch the transcript from the provider again, reprocess it and regenerate the report."""
     call = get_call(org_id, call_id)
+    final = None
     if call.provider_call_id:
         try:
             final = provider().fetch_final(call_ref(call))
         except ProviderError as exc:
             raise Unavailable(f"Could not fetch the transcript from the provider: {exc.message}") from None
-        engine.merge_turns(call, final)
-        engine.copy_details(call, final)
-    call.report = reports.build_report(call)
-    db.session.commit()
+
+    def restage() -> bool:
+        if final is not None:
+            engine.merge_turns(call, final)
+            engine.copy_details(call, final)
+        call.report = reports.build_report(call)
+        return True
+
+    engine.commit_staged(call, restage)
     return call

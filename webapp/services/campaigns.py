@@ -8,7 +8,7 @@ from ..extensions import db
 from ..models import Campaign, Task, utcnow
 from ..models.base import new_id
 from ..schemas.campaigns import NOT_NULLABLE_CAMPAIGN_FIELDS, CampaignCreate, CampaignUpdate
-from . import dispatch
+from . import dispatch, resource_counts
 from .agents import get_agent
 from .campaign_rows import RowCheck, check_rows
 from .scoping import apply_fields, get_owned, owned, page
@@ -23,7 +23,9 @@ def list_campaigns(org_id: str, *, status=None, limit: int, offset: int):
     statement = owned(Campaign, org_id)
     if status is not None:
         statement = statement.where(Campaign.status == status)
-    return page(statement, order_by=(Campaign.created_at.desc(), Campaign.id), limit=limit, offset=offset)
+    known = resource_counts.total(org_id, "campaigns", status)
+    return page(statement, order_by=(Campaign.created_at.desc(), Campaign.id), limit=limit, offset=offset,
+                known_total=known)  # fmt: skip
 
 
 def get_campaign(org_id: str, campaign_id: str) -> Campaign:
@@ -127,6 +129,7 @@ def _insert_tasks(campaign: Campaign, check: RowCheck, *, dispatch_after) -> Non
     ]
     for start in range(0, len(values), INSERT_CHUNK):
         db.session.execute(sa.insert(Task), values[start : start + INSERT_CHUNK])
+    resource_counts.adjust(campaign.organization_id, "tasks", "pending", len(values))
 
 
 def update_campaign(org_id: str, campaign_id: str, data: CampaignUpdate) -> Campaign:
@@ -204,12 +207,13 @@ def cancel_campaign(org_id: str, campaign_id: str) -> Campaign:
     now = utcnow()
     campaign.status = "cancelled"
     campaign.finished_at = now
-    db.session.execute(
+    failed = db.session.execute(
         sa.update(Task)
         .where(Task.campaign_id == campaign.id, Task.status == "pending")
         .values(status="failed", status_reason="campaign_cancelled", dispatch_after=None, finished_at=now,
                 updated_at=now)
-    )  # fmt: skip
+    ).rowcount  # fmt: skip
+    resource_counts.moved(org_id, "tasks", "pending", "failed", failed)
     db.session.commit()
     return campaign
 

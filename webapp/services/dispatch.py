@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import ACTIVE_CALL_STATUSES, Agent, Call, Campaign, Organization, Task, utcnow
 from ..outbox import enqueue_after_commit
 from ..queues import enqueue, job, namespaced, redis_client
-from . import dnc, windows
+from . import dnc, resource_counts, windows
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,11 @@ def lock_org(org_id: str) -> int:
     return db.session.execute(
         sa.select(Organization.max_concurrent_calls).where(Organization.id == org_id)
     ).scalar_one()
+
+
+def org_time_zone(org_id: str) -> str:
+    """Calling windows use it for numbers without a zone of their own."""
+    return db.session.execute(sa.select(Organization.time_zone).where(Organization.id == org_id)).scalar_one()
 
 
 def active_calls(org_id: str) -> int:
@@ -77,6 +82,7 @@ def claim(task_id: str, org_id: str, now: datetime) -> Call | None:
     ).rowcount  # fmt: skip
     if claimed != 1:
         return None
+    resource_counts.moved(org_id, "tasks", "pending", "in_progress", 1)
     task = db.session.execute(
         sa.select(Task.agent_id, Task.to_number, Task.campaign_id, Task.attempt_count).where(Task.id == task_id)
     ).one()
@@ -112,10 +118,12 @@ def _eligible(now: datetime):
     )
 
 
-def _set_task(task_id: str, **values) -> None:
-    db.session.execute(
+def _set_task(org_id: str, task_id: str, **values) -> None:
+    changed = db.session.execute(
         sa.update(Task).where(Task.id == task_id, Task.status == "pending").values(updated_at=utcnow(), **values)
-    )
+    ).rowcount
+    if "status" in values:
+        resource_counts.moved(org_id, "tasks", "pending", values["status"], changed)
 
 
 def dispatch_org(org_id: str, now: datetime | None = None) -> list[str]:
@@ -128,6 +136,7 @@ def dispatch_org(org_id: str, now: datetime | None = None) -> list[str]:
     campaign_room: dict[str, int] = {}
     campaigns: dict[str, Campaign] = {}
     full: set[str] = set()
+    org_zone: str | None = None  # read once, when a calling window first needs it
     for _ in range(ROUNDS):
         if room <= 0:
             break
@@ -159,16 +168,20 @@ def dispatch_org(org_id: str, now: datetime | None = None) -> list[str]:
                     continue
                 if campaign.end_at is not None and now >= campaign.end_at:
                     continue  # finish_campaigns closes it
-                opens = windows.next_open(campaign.calling_window, row.to_number, now)
+                if campaign.calling_window and org_zone is None:
+                    org_zone = org_time_zone(org_id)
+                opens = windows.next_open(campaign.calling_window, row.to_number, now, org_zone or "UTC")
                 if opens is None:
-                    _set_task(row.id, status="skipped", status_reason="no_calling_window", dispatch_after=None,
-                              finished_at=now)  # fmt: skip
+                    _set_task(org_id, row.id, status="skipped", status_reason="no_calling_window",
+                              dispatch_after=None, finished_at=now)  # fmt: skip
                     continue
                 if opens > now:
-                    _set_task(row.id, dispatch_after=opens, status_reason="waiting_for_window")
+                    _set_task(org_id, row.id, dispatch_after=opens, status_reason="waiting_for_window")
                     continue
             if row.to_number in listed:
-                _set_task(row.id, status="skipped", status_reason="do_not_call", dispatch_after=None, finished_at=now)
+                _set_task(
+                    org_id, row.id, status="skipped", status_reason="do_not_call", dispatch_after=None, finished_at=now
+                )
                 continue
             call = claim(row.id, org_id, now)
             if call is not None:
@@ -189,19 +202,23 @@ def finish_campaigns(now: datetime | None = None) -> int:
         sa.select(Campaign.id).where(Campaign.status == "running", Campaign.end_at <= now)
     ).scalars().all()  # fmt: skip
     if ended:
-        db.session.execute(
+        failed = db.session.execute(
             sa.update(Task)
             .where(Task.campaign_id.in_(ended), Task.status == "pending")
             .values(status="failed", status_reason="campaign_ended", dispatch_after=None, finished_at=now,
                     updated_at=now)
-        )  # fmt: skip
+            .returning(Task.organization_id)
+        ).scalars()  # fmt: skip
+        resource_counts.moved_returning("tasks", "pending", "failed", failed)
     open_tasks = sa.select(Task.id).where(Task.campaign_id == Campaign.id, Task.status.in_(("pending", "in_progress")))
-    done = db.session.execute(
+    completed = db.session.execute(
         sa.update(Campaign)
         .where(Campaign.status == "running", ~sa.exists(open_tasks))
         .values(status="completed", finished_at=now, updated_at=now)
+        .returning(Campaign.organization_id)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).scalars()
+    done = resource_counts.moved_returning("campaigns", "running", "completed", completed)
     db.session.commit()
     return done
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import DncEntry, Task, utcnow
+from . import resource_counts
 from .scoping import owned, page
 
 log = logging.getLogger(__name__)
@@ -74,11 +75,13 @@ def add_from_call(call) -> bool:
 
 def skip_pending_tasks(org_id: str, number: str) -> int:
     now = utcnow()
-    return db.session.execute(
+    skipped = db.session.execute(
         sa.update(Task)
         .where(Task.organization_id == org_id, Task.to_number == number, Task.status == "pending")
         .values(status="skipped", status_reason="do_not_call", dispatch_after=None, finished_at=now, updated_at=now)
     ).rowcount
+    resource_counts.moved(org_id, "tasks", "pending", "skipped", skipped)
+    return skipped
 
 
 def remove(org_id: str, entry_or_number: str) -> None:

@@ -165,10 +165,34 @@ def stage_snapshot(call: Call, snapshot: CallSnapshot) -> bool:
 
 def apply_snapshot(call: Call, snapshot: CallSnapshot) -> bool:
     """Apply what the provider says now and commit. Returns whether anything changed."""
-    if not stage_snapshot(call, snapshot):
-        return False
-    db.session.commit()
+    return commit_staged(call, lambda: stage_snapshot(call, snapshot))
+
+
+def commit_staged(call: Call, stage) -> bool:
+    """Run stage() (changes to the call and its turns; False: nothing to write) and commit. Another
+    writer (the poller, a provider webhook, an API request) may store the same new turns first, or
+    deadlock with this one on PostgreSQL (each new turn key-share locks the call row both update):
+    then stage() runs once more over what the other stored, which leaves only what is still new."""
+    try:
+        if not stage():
+            return False
+        db.session.commit()
+    except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+        if not _lost_race(exc):
+            raise
+        db.session.rollback()
+        db.session.refresh(call)
+        if not stage():
+            return False
+        db.session.commit()
     return True
+
+
+DEADLOCK_DETECTED = "40P01"
+
+
+def _lost_race(exc: sa.exc.DBAPIError) -> bool:
+    return isinstance(exc, sa.exc.IntegrityError) or getattr(exc.orig, "sqlstate", None) == DEADLOCK_DETECTED
 
 
 def poll(call: Call) -> CallSnapshot | None:

@@ -23,13 +23,16 @@ _lock = threading.Lock()
 _state = {"last_flush": 0.0, "urgent": False}
 
 
-def note_use(api_key: ApiKey) -> None:
+def note_use(api_key) -> None:
+    """`api_key`: anything with key_id and a writable last_used_at (key_cache.CachedKey)."""
     now = utcnow()
-    if api_key.last_used_at is not None and now - api_key.last_used_at < RESOLUTION:
+    last_used_at = api_key.last_used_at
+    if last_used_at is not None and now - last_used_at < RESOLUTION:
         return
+    api_key.last_used_at = now
     with _lock:
-        _pending[api_key.id] = now
-        if api_key.last_used_at is None:
+        _pending[api_key.key_id] = now
+        if last_used_at is None:
             _state["urgent"] = True
 
 

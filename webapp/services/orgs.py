@@ -86,6 +86,17 @@ def set_max_concurrent_calls(org_id: str, limit: int) -> Organization:
     return org
 
 
+def set_regional(org_id: str, *, time_zone: str | None = None, default_phone_region: str | None = None):
+    """The organization's time zone and default phone region (validated by the schema); None keeps one."""
+    org = db.session.get(Organization, org_id)
+    if time_zone is not None:
+        org.time_zone = time_zone
+    if default_phone_region is not None:
+        org.default_phone_region = default_phone_region
+    db.session.commit()
+    return org
+
+
 def rotate_webhook_secret(org_id: str) -> str:
     org = db.session.get(Organization, org_id)
     org.webhook_secret = new_webhook_secret()

@@ -1,7 +1,7 @@
 """Call recordings: fetched from the provider once, kept under RECORDINGS_DIR, served with Range.
 
 A finalized call's recording is "pending" (its store job fetches it, re-dispatched by the sweep
-until the provider has it), "stored", or "none" with the reason (never answered, or the provider
+until the provider has it, less and less often), "stored", or "none" with the reason (never answered, or the provider
 had none RECORDING_GIVE_UP_SECONDS after the call). The terminal webhook waits for it up to
 RECORDING_WAIT_SECONDS, then goes out saying the recording is pending.
 """
@@ -19,7 +19,7 @@ from ..errors import AppError, NotFound
 from ..extensions import db
 from ..models import Call, utcnow
 from ..outbox import enqueue_after_commit
-from ..queues import end_lease, job, lease
+from ..queues import end_lease, job, lease, leased
 from ..telephony.base import ProviderError
 from . import webhooks
 from .provider_gateway import call_ref, provider
@@ -99,12 +99,28 @@ def store_recording(call_id: str) -> str:
         waited = (utcnow() - (call.ended_at or call.created_at)).total_seconds()
         if waited < current_app.config["RECORDING_GIVE_UP_SECONDS"]:
             db.session.rollback()
+            lease(f"recording-wait:{call_id}", next_look_after(waited))  # the sweep asks again after it
             return "not yet"
         _settle(call, "none", "The provider had no recording for this call")
         db.session.commit()
         return "no recording"
     finally:
         end_lease(key)
+
+
+FIRST_LOOK_SECONDS, LAST_LOOK_SECONDS = 5.0, 300.0
+
+
+def next_look_after(waited: float) -> float:
+    """Seconds until the provider is asked again for a recording it did not have `waited` seconds
+    after the call: often at first, then less and less (a provider that keeps none is asked about
+    twenty times before RECORDING_GIVE_UP_SECONDS, not at every sweep)."""
+    return min(LAST_LOOK_SECONDS, max(FIRST_LOOK_SECONDS, waited / 2))
+
+
+def waiting_for_next_look(call_ids: list[str]) -> set[str]:
+    return {call_id for call_id, held in zip(call_ids, leased([f"recording-wait:{i}" for i in call_ids]),
+                                             strict=True) if held}  # fmt: skip
 
 
 def file_for(call: Call) -> Path:

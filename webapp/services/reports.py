@@ -1,7 +1,20 @@
 """Call reports: the provider's analysis when it gave one, else the local analyzer's reading."""
 
-from ..models import Call
+import phonenumbers
+
+from ..extensions import db
+from ..models import Call, Organization
 from .analysis import analyze_call
+from .destinations import country_of
+
+
+def spoken_number_region(call: Call) -> str:
+    """Where a number the callee says without a country code is: the country of the number called,
+    else the organization's default phone region."""
+    country = country_of(call.to_number)
+    if country in phonenumbers.SUPPORTED_REGIONS:
+        return country
+    return db.session.get(Organization, call.organization_id).default_phone_region
 
 
 def _local(call: Call) -> dict:
@@ -14,6 +27,7 @@ def _local(call: Call) -> dict:
         events=call.events or (),
         agent_prompt=call.agent.system_prompt if call.agent else "",
         context_data=call.task.context_data if call.task else None,
+        phone_region=spoken_number_region(call),
     )
 
 

@@ -24,11 +24,14 @@ def get_owned(model, object_id: str, organization_id: str, resource: str):
 TOTAL_COUNT_CAP = 10_000  # rows counted past the requested page; beyond that, the total is a lower bound
 
 
-def page(statement, *, order_by, limit: int, offset: int) -> tuple[list, int]:
-    """One page of rows and the total, counted exactly up to TOTAL_COUNT_CAP rows past the page
-    (counting costs a scan of every matching row; has_more stays exact either way)."""
-    counted = statement.order_by(None).limit(offset + limit + TOTAL_COUNT_CAP).subquery()
-    total = db.session.execute(sa.select(sa.func.count()).select_from(counted)).scalar_one()
+def page(statement, *, order_by, limit: int, offset: int, known_total: int | None = None) -> tuple[list, int]:
+    """One page of rows and the total: `known_total` when the caller has it (services.resource_counts),
+    else counted exactly up to TOTAL_COUNT_CAP rows past the page (counting costs a scan of every
+    matching row; has_more stays exact either way)."""
+    total = known_total
+    if total is None:
+        counted = statement.order_by(None).limit(offset + limit + TOTAL_COUNT_CAP).subquery()
+        total = db.session.execute(sa.select(sa.func.count()).select_from(counted)).scalar_one()
     rows = db.session.execute(statement.order_by(*order_by).limit(limit).offset(offset)).scalars()
     return list(rows.unique()), total
 

@@ -3,6 +3,7 @@ and whether anything is running (the lists refresh themselves only then)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import lazyload
@@ -106,11 +107,13 @@ def call_stats(org_id: str) -> dict:
     }
 
 
-def calls_per_day(org_id: str, days: int = CHART_DAYS) -> list:
-    """[(day, {"completed": n, "failed": n, "active": n})] for the last `days` days (UTC), oldest first."""
-    today = datetime.now(UTC).date()
+def calls_per_day(org_id: str, days: int = CHART_DAYS, time_zone: str = "UTC") -> list:
+    """[(day, {"completed": n, "failed": n, "active": n})] for the last `days` days in the
+    organization's time zone, oldest first."""
+    local = ZoneInfo(time_zone)
+    today = datetime.now(local).date()
     first = today - timedelta(days=days - 1)
-    since = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+    since = datetime.combine(first, datetime.min.time(), tzinfo=local)
     rows = db.session.execute(
         sa.select(Call.created_at, Call.status).where(Call.organization_id == org_id, Call.created_at >= since)
     ).all()
@@ -118,7 +121,7 @@ def calls_per_day(org_id: str, days: int = CHART_DAYS) -> list:
     for created_at, status in rows:
         series = "active" if status in ACTIVE_CALL_STATUSES else status
         created = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
-        bucket = per_day.get(created.astimezone(UTC).date())
+        bucket = per_day.get(created.astimezone(local).date())
         if bucket is not None:
             bucket[series] = bucket.get(series, 0) + 1
     return list(per_day.items())

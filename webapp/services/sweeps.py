@@ -6,7 +6,7 @@ expected to do:
 - active calls that stopped getting updates, or whose placement never finished, are closed (`failed`);
 - calls never picked up by a worker are placed (if still young enough to place at all);
 - terminal calls without `finalized_at` are finalized;
-- recordings still `pending` are fetched again;
+- recordings still `pending` are fetched again (each less and less often);
 - webhook deliveries due but not attempted are sent again, with the same X-Webhook-Id;
 - agent syncs left `pending`, or failed long enough ago, are queued again.
 """
@@ -124,7 +124,8 @@ def redispatch_recordings() -> int:
         sa.select(Call.id).where(Call.recording_status == "pending", Call.finalized_at <= utcnow() - _grace())
         .limit(BATCH)
     ).scalars().all()  # fmt: skip
-    return _dispatch(recordings.store_recording, ids)
+    waiting = recordings.waiting_for_next_look(ids)
+    return _dispatch(recordings.store_recording, [call_id for call_id in ids if call_id not in waiting])
 
 
 def redispatch_deliveries() -> int:

@@ -6,7 +6,7 @@ from ..models import Task
 from ..models.task import WEBHOOK_EVENTS
 from ..schemas.tasks import NOT_NULLABLE_TASK_FIELDS, TaskCreate, TaskUpdate
 from ..telephony.dynamic_variables import missing_for_call, missing_message
-from . import dnc
+from . import dnc, resource_counts
 from .agents import get_agent
 from .destinations import check_destination
 from .scoping import apply_fields, get_owned, owned, page
@@ -22,7 +22,8 @@ def list_tasks(org_id: str, *, agent_id=None, campaign_id=None, status=None, lim
         statement = statement.where(Task.campaign_id == campaign_id)
     if status is not None:
         statement = statement.where(Task.status == status)
-    return page(statement, order_by=(Task.created_at.desc(), Task.id), limit=limit, offset=offset)
+    known = resource_counts.total(org_id, "tasks", status) if agent_id is None and campaign_id is None else None
+    return page(statement, order_by=(Task.created_at.desc(), Task.id), limit=limit, offset=offset, known_total=known)
 
 
 def get_task(org_id: str, task_id: str) -> Task:

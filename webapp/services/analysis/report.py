@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from . import answers as yes_no
 from . import dialogue
 from .datetimes import find_datetimes
-from .entities import find_amounts, find_emails, find_phone_numbers
+from .entities import DEFAULT_REGION, find_amounts, find_emails, find_phone_numbers
 from .outcome import Signals, choose_outcome, is_successful
 from .summary import build_summary
 from .turns import Line, normalise, read_turns
@@ -29,13 +29,15 @@ def analyze_call(
     agent_prompt: str = "",
     context_data: Mapping | None = None,
     now: datetime | None = None,
+    phone_region: str = DEFAULT_REGION,
 ) -> dict:
     """Read a call's transcript and events into the report shape:
     {summary, outcome, call_successful, extracted_data, metrics, source: "local", generated_at}.
-    `turns` holds telephony `Turn`s or dicts with role, text, start_seconds, end_seconds."""
+    `turns` holds telephony `Turn`s or dicts with role, text, start_seconds, end_seconds; numbers
+    said without a country code are read as numbers of `phone_region`."""
     lines = read_turns(turns)
     events = [event for event in events or () if isinstance(event, Mapping)]
-    extracted = extract_data(lines, events)
+    extracted = extract_data(lines, events, phone_region)
     answer = yes_no.main_answer(lines, yes_no.goal_text(agent_prompt, context_data))
     signals = _signals(lines, events, extracted, answer)
     outcome = choose_outcome(status, failure_reason, signals)
@@ -59,12 +61,12 @@ def analyze_call(
     }
 
 
-def extract_data(lines: list[Line], events: list[Mapping]) -> dict:
+def extract_data(lines: list[Line], events: list[Mapping], phone_region: str = DEFAULT_REGION) -> dict:
     """Everything the report pulls out of the transcript and the keypad events."""
     dtmf = dialogue.summarise_dtmf(events)
     return {
         "emails": _unique(email for line in lines for email in find_emails(line.text)),
-        "phone_numbers": _unique(number for line in lines for number in find_phone_numbers(line.text)),
+        "phone_numbers": _unique(number for line in lines for number in find_phone_numbers(line.text, phone_region)),
         "datetimes": _unique_records(mention for line in lines for mention in find_datetimes(line.text)),
         "amounts": _unique_records(amount for line in lines for amount in find_amounts(line.text)),
         "answers": yes_no.find_answers(lines),

@@ -70,7 +70,16 @@
   // One format for every time on every page, in the reader's zone, with the zone shown.
   var WHEN_FORMAT = { year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit",
                       timeZoneName: "short" };
-  function formatWhen(date) { return date.toLocaleString(undefined, WHEN_FORMAT); }
+  function formatWhen(date, timeZone) {
+    if (timeZone) {
+      try {
+        return date.toLocaleString(undefined, Object.assign({ timeZone: timeZone }, WHEN_FORMAT));
+      } catch (error) {
+        return null;  // a zone name this browser does not know
+      }
+    }
+    return date.toLocaleString(undefined, WHEN_FORMAT);
+  }
   window.formatWhen = formatWhen;
 
   // Lists that refresh themselves ([data-live-list], see the live_refresh macro): one socket per page
@@ -97,7 +106,10 @@
     root.querySelectorAll("time[datetime]").forEach(function (element) {
       var date = new Date(element.getAttribute("datetime"));
       if (isNaN(date)) return;
-      if (!element.title) element.title = element.textContent;  // the UTC time, on hover
+      var orgZone = element.getAttribute("data-org-zone");
+      if (!element.title && orgZone) {  // on hover: the same time in the organization's zone
+        element.title = (formatWhen(date, orgZone) || element.textContent) + " (" + orgZone + ", the organization's time zone)";
+      }
       element.textContent = formatWhen(date);
     });
     root.querySelectorAll("input[type=datetime-local][data-utc]").forEach(function (input) {
