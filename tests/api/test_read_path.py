@@ -5,9 +5,11 @@ jsonify answered before: same fields, same order, same escaping, same numbers.""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask import jsonify
 
 from tests.api.helpers import assert_ok
+from tests.support import ScopedClient, Tenant
 
 NON_ASCII = "José 🎙 «Zoë»"
 
@@ -39,10 +41,11 @@ def orm(app):
 
 
 @pytest.fixture(scope="module")
-def varied_tenant(app, finished_calls):
-    """The finished calls' tenant, with an agent and a task whose fields exercise the encoding:
-    non-ASCII text, partial nested settings, JSON objects in unsorted key order, and floats."""
-    tenant = finished_calls.tenant
+def varied_tenant(app):
+    """A tenant of its own with an agent and a task whose fields exercise the encoding: non-ASCII
+    text, partial nested settings, JSON objects in unsorted key order, and floats."""
+    tenant = Tenant(app, ScopedClient(app))
+    tenant.agent()
     agent = tenant.agent(
         name=NON_ASCII,
         description='line\nbreak "quoted" <tag> & \u2028',
@@ -56,14 +59,15 @@ def varied_tenant(app, finished_calls):
         priority=-3,
         scheduled_at="2031-02-03T04:05:06.789+02:00",
     )
-    return finished_calls
+    tenant.task(agent["id"])
+    return tenant
 
 
 def test_agent_lists_and_gets_are_the_same_bytes(app, orm, varied_tenant):
     from webapp.schemas.agents import AgentOut
     from webapp.services import agents
 
-    tenant = varied_tenant.tenant
+    tenant = varied_tenant
     for query, enabled, limit, offset in [
         ("", None, 50, 0),
         ("?limit=1", None, 1, 0),
@@ -81,16 +85,19 @@ def test_agent_lists_and_gets_are_the_same_bytes(app, orm, varied_tenant):
         _assert_same_bytes(app, tenant.api.get(f"/agents/{agent.id}"), expected)
 
 
-def test_task_lists_and_gets_are_the_same_bytes(app, orm, varied_tenant):
+@pytest.mark.parametrize("whose", ["varied", "finished calls"])
+def test_task_lists_and_gets_are_the_same_bytes(app, orm, varied_tenant, finished_calls, whose):
     from webapp.schemas.tasks import TaskDetailOut, TaskOut
     from webapp.services import tasks
 
-    tenant = varied_tenant.tenant
+    tenant = varied_tenant if whose == "varied" else finished_calls.tenant
+    agent_id = tasks.list_tasks(tenant.org_id, limit=1, offset=0)[0][0].agent_id
     for query, filters, limit, offset in [
         ("", {}, 50, 0),
         ("?status=completed", {"status": "completed"}, 50, 0),
-        (f"?agent_id={varied_tenant.agent_ids[0]}&limit=1", {"agent_id": varied_tenant.agent_ids[0]}, 1, 0),
-        ("?limit=2&offset=1", {}, 2, 1),
+        ("?status=pending", {"status": "pending"}, 50, 0),
+        (f"?agent_id={agent_id}&limit=1", {"agent_id": agent_id}, 1, 0),
+        ("?limit=1&offset=1", {}, 1, 1),
     ]:
         response = tenant.api.get(f"/tasks{query}")
         rows, total = tasks.list_tasks(tenant.org_id, limit=limit, offset=offset, **filters)
@@ -102,15 +109,15 @@ def test_task_lists_and_gets_are_the_same_bytes(app, orm, varied_tenant):
         _assert_same_bytes(app, tenant.api.get(f"/tasks/{task.id}"), expected)
 
 
-def test_call_lists_gets_transcripts_and_reports_are_the_same_bytes(app, orm, varied_tenant):
+def test_call_lists_gets_transcripts_and_reports_are_the_same_bytes(app, orm, finished_calls):
     from webapp.schemas.calls import CallDetailOut, CallOut
     from webapp.services import call_queries, reports
 
-    tenant = varied_tenant.tenant
+    tenant = finished_calls.tenant
     for query, filters, limit, offset in [
         ("", {}, 50, 0),
         ("?status=failed", {"status": "failed"}, 50, 0),
-        (f"?task_id={varied_tenant.completed_task_id}", {"task_id": varied_tenant.completed_task_id}, 50, 0),
+        (f"?task_id={finished_calls.completed_task_id}", {"task_id": finished_calls.completed_task_id}, 50, 0),
         ("?limit=1", {}, 1, 0),
     ]:
         response = tenant.api.get(f"/calls{query}")
@@ -118,9 +125,9 @@ def test_call_lists_gets_transcripts_and_reports_are_the_same_bytes(app, orm, va
         data, pagination = _old_page(app, rows, total, limit=limit, offset=offset, model=CallOut)
         assert response.get_json()["meta"]["pagination"] == pagination, query
         _assert_same_bytes(app, response, data)
-    for call_id in (varied_tenant.completed_call_id, varied_tenant.failed_call_id):
+    for call_id in (finished_calls.completed_call_id, finished_calls.failed_call_id):
         call = call_queries.get_call(tenant.org_id, call_id)
-        assert call.transcript or call_id == varied_tenant.failed_call_id
+        assert call.transcript or call_id == finished_calls.failed_call_id
         expected = CallDetailOut.model_validate(call).model_dump(mode="json")
         _assert_same_bytes(app, tenant.api.get(f"/calls/{call_id}"), expected)
         transcript = {"call_id": call.id, "status": call.status, "transcript": call.transcript}
@@ -128,12 +135,13 @@ def test_call_lists_gets_transcripts_and_reports_are_the_same_bytes(app, orm, va
         _assert_same_bytes(app, tenant.api.get(f"/calls/{call_id}/report"), reports.report_for(call))
 
 
-def test_webhook_deliveries_are_the_same_bytes(app, orm, varied_tenant):
+def test_webhook_deliveries_are_the_same_bytes(app, orm, finished_calls):
+    """Deliveries written here for a finished call, removed afterwards (other tests read that call)."""
     from webapp.models import Call, WebhookAttempt, WebhookDelivery
     from webapp.schemas.calls import WebhookDeliveryOut
     from webapp.services import webhooks
 
-    tenant, call_id = varied_tenant.tenant, varied_tenant.completed_call_id
+    tenant, call_id = finished_calls.tenant, finished_calls.completed_call_id
     assert_ok(tenant.api.get(f"/calls/{call_id}/webhook-deliveries"))
     call = orm.get(Call, call_id)
     started = datetime(2030, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
@@ -151,10 +159,14 @@ def test_webhook_deliveries_are_the_same_bytes(app, orm, varied_tenant):
                                    status_code=200 if attempt else None, latency_ms=42 if attempt else None,
                                    error=None if attempt else "timed out: ünreachable"))  # fmt: skip
     orm.commit()
-
-    expected = [
-        WebhookDeliveryOut.model_validate(delivery).model_dump(mode="json")
-        for delivery in webhooks.deliveries_for_call(tenant.org_id, call_id)
-    ]
-    assert len(expected) == 2
-    _assert_same_bytes(app, tenant.api.get(f"/calls/{call_id}/webhook-deliveries"), expected)
+    try:
+        expected = [
+            WebhookDeliveryOut.model_validate(delivery).model_dump(mode="json")
+            for delivery in webhooks.deliveries_for_call(tenant.org_id, call_id)
+        ]
+        assert len(expected) == 2
+        _assert_same_bytes(app, tenant.api.get(f"/calls/{call_id}/webhook-deliveries"), expected)
+    finally:
+        orm.rollback()
+        orm.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.call_id == call_id))
+        orm.commit()
