@@ -86,11 +86,16 @@ def _change_clock(app, stop: threading.Event) -> None:
         if not change_clock.enabled():
             return
         while not stop.is_set():
+            started = time.monotonic()
             wait = CHANGE_CLOCK_IDLE_WAIT
             try:
-                if engine.sync_due_calls():
-                    continue
-                wait = min(max(change_clock.seconds_to_next() or wait, 0.0), wait)
+                synced, next_in = engine.sync_due_calls()
+                if synced >= change_clock.BATCH:
+                    continue  # more may be due already
+                elapsed = time.monotonic() - started
+                wait = min(max((wait if next_in is None else next_in) - elapsed, 0.0), wait)
+                if synced:  # what comes due meanwhile waits for the next pass: one transaction for all
+                    wait = max(wait, change_clock.PASS_SECONDS - elapsed)
             except redis.RedisError as exc:
                 log.warning("change clock lost Redis (%s); the polling pass covers meanwhile", exc)
                 wait = RESTART_DELAY_SECONDS

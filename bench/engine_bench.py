@@ -26,7 +26,7 @@ from pathlib import Path
 import requests
 import websocket
 
-from . import seed
+from . import profile, seed
 from .cpu import CpuMeter
 from .env import BenchEnv, free_port, gunicorn, worker
 from .fanout_bench import latency_summary
@@ -171,6 +171,8 @@ def _level(env, app, org, level, shape, base, conductor, monitor, receiver, done
         task_ids = seed.add_tasks(conn, org, [CONVERSATION] * level, webhook_url=receiver.url + "/hooks",
                                   webhook_events=EVENTS, status="pending")  # fmt: skip
     load = LoadWatch(env.database_url, env.redis_url).start()
+    directory = shape["profile_dir"]
+    profiler = profile.Profiler(conductor.pid, directory / f"engine-{level}.raw") if directory else None
     meter = CpuMeter(conductor.pid)
     meter.start()
     rss_before = _rss_mb(conductor.pid)
@@ -193,6 +195,7 @@ def _level(env, app, org, level, shape, base, conductor, monitor, receiver, done
         time.sleep(0.2)
     done_in = time.time() - started
     cpu = meter.stop()
+    profiled = profiler.stop() if profiler else None
     machine_load = load.stop()
     records = clients.results()
     samples = monitor.since(started)
@@ -208,6 +211,7 @@ def _level(env, app, org, level, shape, base, conductor, monitor, receiver, done
         "socket_errors": sum(1 for _, _, message in records if message["type"] == "client_error"),
         "socket_messages": dict(Counter(message["type"] for _, _, message in records)),
         "worker_cpu_seconds": cpu["server"],
+        "worker_cpu_ms_per_call": round(cpu["server"] * 1000 / level, 1),
         "worker_busy_share_of_one_core": round(cpu["server"] / max(done_in, 1e-9), 2),
         "worker_rss_mb_before": round(rss_before, 1),
         "worker_rss_mb_peak": round(max((sample[5] for sample in samples), default=rss_before), 1),
@@ -215,6 +219,7 @@ def _level(env, app, org, level, shape, base, conductor, monitor, receiver, done
         "all_done": terminal - done_before >= level and finalized >= total and delivered >= 2 * total,
         "lag_p99_within_goal": lag.get("p99", 1e9) < LAG_GOAL_MS,
         "machine_load": machine_load,
+        **({"profile": profiled} if profiled else {}),
     }
 
 
@@ -231,8 +236,10 @@ def _wait_for_worker(base: str, timeout: float = 120) -> None:
     raise RuntimeError(f"the worker did not report healthy within {timeout} s")
 
 
-def run(env: BenchEnv, *, smoke: bool) -> list[tuple[str, dict]]:
-    shape = SMOKE if smoke else FULL
+def run(env: BenchEnv, *, smoke: bool, levels: tuple[int, ...] | None = None) -> list[tuple[str, dict]]:
+    """`levels` replaces the mode's (e.g. (250,) to measure or profile one level)."""
+    shape = {**(SMOKE if smoke else FULL), **({"levels": levels} if levels else {})}
+    shape["profile_dir"] = profile.requested()  # read now: the app context below swaps the environment
     env.reset()
     receiver = Receiver(env, free_port())
     with env.connect() as conn:

@@ -25,8 +25,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--results-dir", type=Path, help="default bench/results (bench/results/smoke with --smoke)")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL, help="dropped and re-created per benchmark")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="a Redis db of its own: it is flushed")
+    parser.add_argument("--engine-levels", help="comma-separated levels for the engine benchmark (e.g. 250)")
     parser.add_argument("--keep-workdir", action="store_true", help="keep the process logs")
     return parser.parse_args(argv)
+
+
+def _levels(text: str) -> tuple[int, ...]:
+    return tuple(int(level) for level in text.split(",") if level.strip())
 
 
 def main(argv=None) -> int:
@@ -49,7 +54,8 @@ def main(argv=None) -> int:
             started = time.monotonic()
             print(f"== {name}", flush=True)
             watch = LoadWatch(env.database_url, env.redis_url).start()
-            results = BENCHMARKS[name].run(env, smoke=args.smoke)
+            options = {"levels": _levels(args.engine_levels)} if name == "engine" and args.engine_levels else {}
+            results = BENCHMARKS[name].run(env, smoke=args.smoke, **options)
             run_load = watch.stop()
             for result_name, result in results:
                 judge(result, run_load)

@@ -37,6 +37,20 @@ def publish(connection: redis.Redis, namespace: str, call_id: str, payload: dict
         log.warning("could not publish event for call %s: %s", call_id, exc)
 
 
+def publish_many(connection: redis.Redis, namespace: str, events: list[tuple[str, dict]]) -> None:
+    """publish() for several (call id, payload) in one round trip, in order."""
+    if not events:
+        return
+    pipe = connection.pipeline(transaction=False)
+    sent = time.time()
+    for call_id, payload in events:
+        pipe.publish(channel(namespace), json.dumps({"call_id": call_id, "message": payload, "sent": sent}))
+    try:
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.warning("could not publish %d call events: %s", len(events), exc)
+
+
 INBOX_LIMIT = 1000  # messages a watcher may fall behind before it is dropped
 
 

@@ -24,6 +24,7 @@ from .queues import enqueue, redis_client
 log = logging.getLogger(__name__)
 
 _KEY = "after_commit"
+_COLLECTED = "after_commit_collected"  # name -> the container collect_after_commit hands out
 
 
 def after_commit(callback: Callable, *args, **kwargs) -> None:
@@ -32,24 +33,38 @@ def after_commit(callback: Callable, *args, **kwargs) -> None:
     db.session().info.setdefault(_KEY, []).append((callback, args, kwargs))
 
 
+def collect_after_commit(name: str, callback: Callable, *args, make: Callable = list):
+    """A container (`make()`) belonging to the current transaction: once it commits,
+    `callback(*args, container)` runs once with whatever was added to it, so that many changes cost
+    one dispatch (one Redis round trip) instead of one each."""
+    collected = db.session().info.setdefault(_COLLECTED, {})
+    if name not in collected:
+        collected[name] = make()
+        after_commit(callback, *args, collected[name])
+    return collected[name]
+
+
 def enqueue_after_commit(func: Callable, *args, at=None) -> None:
     after_commit(_enqueue, func, args, at)
 
 
 def publish_after_commit(call_id: str, message: dict) -> None:
-    after_commit(_publish, current_app.config["REDIS_NAMESPACE"], call_id, message)
+    """The live event goes out once the transaction commits; a transaction's events go out in
+    order, in one round trip."""
+    collect_after_commit("publish", _publish, current_app.config["REDIS_NAMESPACE"]).append((call_id, message))
 
 
 def _enqueue(func: Callable, args: tuple, at) -> None:
     enqueue(func, *args, at=at)
 
 
-def _publish(namespace: str, call_id: str, message: dict) -> None:
-    events.publish(redis_client(), namespace, call_id, message)
+def _publish(namespace: str, messages: list[tuple[str, dict]]) -> None:
+    events.publish_many(redis_client(), namespace, messages)
 
 
 @sa.event.listens_for(Session, "after_commit")
 def _dispatch(session: Session) -> None:
+    session.info.pop(_COLLECTED, None)
     for callback, args, kwargs in session.info.pop(_KEY, None) or ():
         try:
             callback(*args, **kwargs)
@@ -64,3 +79,4 @@ def _discard(session: Session, transaction) -> None:
     """The outermost transaction ended without a commit (after_commit ran first otherwise)."""
     if transaction.parent is None:
         session.info.pop(_KEY, None)
+        session.info.pop(_COLLECTED, None)

@@ -41,6 +41,7 @@ def _before(model, data, many=False) -> bytes:
         {"small": 1e-7, "smaller": 2.5e-9, "tiny": 1e-10, "big": 1e16, "huge": 1.5e300},
         {"word": "re-1e-5x pre-2", "n": 12345678901234567890123},
         {"nested": [{"b": 1, "a": [{"d": 0.1, "c": -0.0}]}]},
+        {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")},
     ],
 )
 def test_tasks_are_the_same_bytes_as_jsonify(context_data):

@@ -6,12 +6,12 @@
 - A list page and its total come from one statement: the rows of the page plus one (so `has_more`
   is exact) with the total as a scalar subquery: the exact count kept per organization and status
   (`exact_count`, services.resource_counts) when the filters allow, else the bounded count
-  (TOTAL_COUNT_CAP rows past the page); or the total is known without counting (`known_total`).
+  (TOTAL_COUNT_CAP rows past the page).
 - The rows (as dicts) are validated and written by the response model's TypeAdapter in one call
   each, as the same bytes jsonify wrote before (see wire), and spliced into the envelope as bytes.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -60,28 +60,22 @@ def page(
     order_by: Sequence,
     limit: int,
     offset: int,
-    known_total: Callable[[], int | None] | None = None,
-    exact_count=None,
+    exact_count: sa.ScalarSelect | None = None,
 ) -> Page:
-    """One page of `columns` (rows matching `where`), with the total: `known_total()` when it gives
-    one, else `exact_count` (a scalar subquery) or the count up to TOTAL_COUNT_CAP rows past the
-    page, read in the same statement."""
-    total = known_total() if known_total is not None else None
-    statement = sa.select(*columns).where(*where).order_by(*order_by).limit(limit + 1).offset(offset)
-    counting = total is None
+    """One page of `columns` (rows matching `where`), with the total read in the same statement:
+    `exact_count` (a scalar subquery) when given, else the count up to TOTAL_COUNT_CAP rows past
+    the page."""
     count = exact_count if exact_count is not None else _bounded_count(where, limit, offset)
-    if counting:
-        statement = statement.add_columns(count.label("total_count"))
-    rows = read_rows(statement)
+    statement = sa.select(*columns, count.label("total_count")).where(*where)
+    rows = read_rows(statement.order_by(*order_by).limit(limit + 1).offset(offset))
     has_more = len(rows) > limit
     rows = rows[:limit]
-    if counting:
-        if rows:
-            total = rows[0]["total_count"]
-        elif offset:  # past the end: the page carried no count
-            total = read_rows(sa.select(count.label("total_count")))[0]["total_count"]
-        else:
-            total = 0
+    if rows:
+        total = rows[0]["total_count"]
+    elif offset:  # past the end: the page carried no count
+        total = read_rows(sa.select(count.label("total_count")))[0]["total_count"]
+    else:
+        total = 0
     return Page(rows, total, limit, offset, has_more)
 
 

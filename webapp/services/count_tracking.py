@@ -40,15 +40,16 @@ def _status_changed(counted: Counted, obj) -> bool:
     return any(state.attrs[name].history.has_changes() for name in counted.columns)
 
 
-def _stored_rows(session: Session, counted: Counted, ids: list[str]) -> dict[str, sa.Row]:
-    """The rows as stored now, locked until the transaction ends."""
+def _stored_rows(session: Session, counted: Counted, ids: list[str], *, deleting: bool) -> dict[str, sa.Row]:
+    """The rows as stored now, locked until the transaction ends with the lock the flush's UPDATE
+    (FOR NO KEY UPDATE: inserts referencing the row still go ahead) or DELETE (FOR UPDATE) takes."""
     model = counted.model
     columns = [getattr(model, name) for name in counted.columns]
     rows = session.execute(
         sa.select(model.id, model.organization_id, *columns)
         .where(model.id.in_(ids))
         .order_by(model.id)
-        .with_for_update()
+        .with_for_update(key_share=not deleting)  # key_share: FOR NO KEY UPDATE on PostgreSQL
         .execution_options(autoflush=False)
     ).all()
     return {row.id: row for row in rows}
@@ -99,7 +100,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
     if changed or deleted:
         _take_write_lock_on_sqlite(session)
     for counted, objs in sorted(changed.items(), key=_flush_order):
-        stored = _stored_rows(session, counted, [obj.id for obj in objs])
+        stored = _stored_rows(session, counted, [obj.id for obj in objs], deleting=False)
         for obj in objs:
             row = stored.get(obj.id)
             if row is None:
@@ -110,7 +111,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
                 adjust(row.organization_id, counted.resource, old, -1, session)
                 adjust(row.organization_id, counted.resource, new, 1, session)
     for counted, objs in sorted(deleted.items(), key=_flush_order):
-        stored = _stored_rows(session, counted, [obj.id for obj in objs])
+        stored = _stored_rows(session, counted, [obj.id for obj in objs], deleting=True)
         for row in stored.values():
             adjust(row.organization_id, counted.resource, counted.status_of(row._mapping), -1, session)
     _count_out_cascades(session, deleted)

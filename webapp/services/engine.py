@@ -10,6 +10,7 @@ import logging
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy import orm
 
 from .. import events
 from ..extensions import db
@@ -21,6 +22,10 @@ from . import agent_sync, attempts, change_clock, dispatch, dnc, recordings, rep
 from .provider_gateway import call_ref, call_request, provider
 
 log = logging.getLogger(__name__)
+
+# What placing and finalizing a call read: its task and agent in the same statement. Placing a new
+# call has no turns to read; finalizing reads them (the report) when it needs them.
+WITH_TASK_AND_AGENT = (orm.joinedload(Call.task), orm.joinedload(Call.agent), orm.lazyload(Call.turns))
 
 SYNC_BATCH_SIZE = 100  # calls per transaction in a sync pass
 STATUS_ORDER = {"initiated": 0, "in_progress": 1, "completed": 2, "failed": 2}
@@ -58,7 +63,7 @@ def start_call(call_id: str) -> str:
     db.session.commit()
     if not claimed:
         return "nothing to do"
-    call = db.session.get(Call, call_id)
+    call = db.session.get(Call, call_id, options=WITH_TASK_AND_AGENT)
     try:
         agent_sync.ensure_current(call.agent)
         placed = provider().place_call(call_request(call))
@@ -223,6 +228,8 @@ def sync_active_calls(limit: int = 5000) -> int:
         if clocked:  # the change clock syncs these when they change; poll only the ones it lost
             clock_has = change_clock.scheduled(batch)
             batch = [call_id for call_id in batch if call_id not in clock_has]
+            if not batch:
+                continue
         calls = db.session.execute(sa.select(Call).where(Call.id.in_(batch), *active)).scalars().all()
         polled = [(call, snapshot) for call in calls if (snapshot := poll(call)) is not None]
         changed += sum(1 for call, snapshot in polled if stage_snapshot(call, snapshot))
@@ -232,12 +239,13 @@ def sync_active_calls(limit: int = 5000) -> int:
     return changed
 
 
-def sync_due_calls() -> int:
+def sync_due_calls() -> tuple[int, float | None]:
     """Sync the calls whose next change (change_clock) has come, in one transaction; each is scored
-    again by its next change once it commits. Returns how many were due."""
-    call_ids = change_clock.claim_due()
+    again by its next change once it commits. Returns how many were due, and the seconds until the
+    next call not claimed here comes due (None: none is scheduled)."""
+    call_ids, next_in = change_clock.claim_due()
     if not call_ids:
-        return 0
+        return 0, next_in
     calls = db.session.execute(
         sa.select(Call).where(Call.id.in_(call_ids), Call.status.in_(ACTIVE_CALL_STATUSES))
     ).scalars().all()  # fmt: skip
@@ -253,7 +261,7 @@ def sync_due_calls() -> int:
         db.session.rollback()
         log.warning("syncing %d due calls failed (%s); trying them again shortly", len(call_ids), exc.orig)
         change_clock.retry_soon(call_ids)
-    return len(call_ids)
+    return len(call_ids), next_in
 
 
 @job(queue="calls", retry=(2, 10, 30))
@@ -261,7 +269,7 @@ def finalize_call(call_id: str) -> str:
     """Store the final transcript and report, settle the recording (fetched by its own job) and
     schedule the terminal webhook, in one transaction claimed by setting finalized_at: a second
     run, concurrent or late, changes nothing."""
-    call = db.session.get(Call, call_id)
+    call = db.session.get(Call, call_id, options=WITH_TASK_AND_AGENT)
     if call is None or call.is_active or call.finalized_at is not None:
         return "nothing to do"
     final = None
@@ -284,12 +292,12 @@ def finalize_call(call_id: str) -> str:
     if final is not None:
         merge_turns(call, final)
         copy_details(call, final)
-    call.report = reports.build_report(call)
+    call.report = report = reports.build_report(call)
     recordings.begin(call)
     webhooks.schedule(
         call, "call_completed" if call.status == "completed" else "call_failed", due_at=recordings.webhook_due(call)
     )
     db.session.commit()
-    if (call.report or {}).get("extracted_data", {}).get("opt_outs"):
+    if (report or {}).get("extracted_data", {}).get("opt_outs"):  # not call.report: that reads the row again
         dnc.add_from_call(call)  # the callee asked not to be called again
     return "finalized"

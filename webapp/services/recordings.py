@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Response, current_app, request
+from sqlalchemy import orm
 
 from ..errors import AppError, Invalid, NotFound
 from ..extensions import db
@@ -80,7 +81,7 @@ def save(call: Call, content_type: str, data: bytes) -> None:
 def store_recording(call_id: str) -> str:
     """Fetch and keep the recording of a finalized call. A provider error raises (RQ retries); "not
     there yet" leaves it pending for the sweep, until RECORDING_GIVE_UP_SECONDS after the call."""
-    call = db.session.get(Call, call_id)
+    call = db.session.get(Call, call_id, options=[orm.lazyload(Call.turns)])  # the recording needs no turns
     if call is None or call.recording_status != "pending":
         return "nothing to do"
     key = f"recording:{call_id}"

@@ -16,6 +16,7 @@ from datetime import timedelta
 import requests
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy import orm
 
 from ..extensions import db
 from ..models import Call, Organization, WebhookAttempt, WebhookDelivery, utcnow
@@ -101,7 +102,7 @@ def release_waiting(call: Call) -> int:
     """The call's recording is settled: terminal webhooks still waiting for it go now, saying so.
     Part of the caller's transaction."""
     waiting = db.session.execute(
-        sa.select(WebhookDelivery).where(
+        sa.select(WebhookDelivery).options(orm.lazyload(WebhookDelivery.attempts)).where(
             WebhookDelivery.call_id == call.id,
             WebhookDelivery.event_type.in_(TERMINAL_EVENTS),
             WebhookDelivery.status == "pending",

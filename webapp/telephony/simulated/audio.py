@@ -3,6 +3,11 @@
 Speech comes from espeak-ng when it is installed (one process per turn, agent and callee in
 different voices); otherwise each turn is an audible placeholder: tone bursts, one per word,
 lower for the callee than for the agent. Key presses are real DTMF tones.
+
+Each turn's clip depends only on its words, role, length and voice, and the simulator's lines
+repeat from call to call: clips (and tones) are kept in a bounded per-process cache, so a recording
+is mostly copying, not synthesis (synthesizing and resampling every turn again cost ~0.25 s of the
+worker's CPU per call).
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ import shutil
 import struct
 import subprocess
 import sys
+import threading
 import wave
 from array import array
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 
 from webapp.telephony.base import Turn
 
@@ -32,6 +39,7 @@ DTMF_HZ = {
 }  # fmt: skip
 DTMF_SECONDS = 0.2
 FADE_SECONDS = 0.02
+CACHED_CLIPS = 128  # turn clips kept per process (~100 kB each)
 
 
 def espeak_available() -> bool:
@@ -147,8 +155,9 @@ def placeholder(text: str, role: str, length: int) -> array:
     return fit(out, length)
 
 
+@lru_cache(maxsize=32)
 def dtmf_tone(key: str, seconds: float = DTMF_SECONDS) -> array:
-    """The two-frequency tone a phone plays for a key."""
+    """The two-frequency tone a phone plays for a key (shared: callers must not change it)."""
     low, high = DTMF_HZ.get(key.upper(), (941, 1336))
     length = int(seconds * SAMPLE_RATE)
     step_low = 2 * math.pi * low / SAMPLE_RATE
@@ -192,19 +201,15 @@ def render_recording(
     length = max([duration_seconds] + [turn.end_seconds for turn in turns])
     track = _samples(math.ceil(length * SAMPLE_RATE))
     spoken = [turn for turn in turns if not is_key_press(turn)]
-    clips: list[array | None] = [None] * len(spoken)
-    if use_espeak and spoken:
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            clips = list(
-                pool.map(
-                    lambda turn: speak(turn.text, turn.role, _seconds(turn), voice),
-                    spoken,
-                )
-            )
-    for turn, clip in zip(spoken, clips, strict=True):
-        slot = int(_seconds(turn) * SAMPLE_RATE)
-        audio = fit(clip, slot) if clip else placeholder(turn.text, turn.role, slot)
-        _place(track, audio, int(turn.start_seconds * SAMPLE_RATE))
+    keys = [(turn.text, turn.role, round(_seconds(turn), 2), voice if use_espeak else None) for turn in spoken]
+    with _clips_lock:
+        missing = list(dict.fromkeys(key for key in keys if key not in _clips))
+    rendered: dict[tuple, tuple[array, bool]] = {}
+    if missing:
+        with ThreadPoolExecutor(max_workers=4 if use_espeak else 1) as pool:
+            rendered = dict(zip(missing, pool.map(lambda key: _render_clip(*key), missing), strict=True))
+    for turn, key in zip(spoken, keys, strict=True):
+        _place(track, _clip(key, rendered), int(turn.start_seconds * SAMPLE_RATE))
     for event in events:
         if event.get("type") == "dtmf":
             _place(
@@ -213,6 +218,35 @@ def render_recording(
                 int(event["at_seconds"] * SAMPLE_RATE),
             )
     return to_wav(track)
+
+
+_clips: dict[tuple, array] = {}  # (text, role, seconds, voice or None for a placeholder) -> clip, oldest first
+_clips_lock = threading.Lock()
+
+
+def _render_clip(text: str, role: str, seconds: float, voice: str | None) -> tuple[array, bool]:
+    """A turn's audio, exactly its slot long, and whether it may be kept: espeak-ng speech in
+    `voice`, or the placeholder when voice is None or espeak-ng failed (kept only when asked for)."""
+    slot = int(seconds * SAMPLE_RATE)
+    clip = speak(text, role, seconds, voice) if voice else None
+    if clip:
+        return fit(clip, slot), True
+    return placeholder(text, role, slot), voice is None
+
+
+def _clip(key: tuple, rendered: dict[tuple, tuple[array, bool]]) -> array:
+    """The clip from the cache, else as rendered for this recording (or rendered now)."""
+    with _clips_lock:
+        cached = _clips.get(key)
+    if cached is not None:
+        return cached
+    clip, keep = rendered.get(key) or _render_clip(*key)
+    if keep:
+        with _clips_lock:
+            _clips[key] = clip
+            while len(_clips) > CACHED_CLIPS:
+                del _clips[next(iter(_clips))]
+    return clip
 
 
 def _seconds(turn: Turn) -> float:
