@@ -7,8 +7,8 @@ import sys
 import pytest
 import requests
 
-from tests.api.helpers import BUSY_NUMBER, COMPLETED_NUMBER, FinishedCalls, execute, wait_for_end
-from tests.support import ROOT, ScopedClient, Tenant, free_port, scaled, wait_until
+from tests.api.helpers import BUSY_NUMBER, COMPLETED_NUMBER, FinishedCalls, execute
+from tests.support import ROOT, ScopedClient, Tenant, free_port, scaled, wait_for_call, wait_until
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +19,7 @@ def finished_calls(app, worker) -> FinishedCalls:
     failed_task = tenant.task(second["id"], to_number=BUSY_NUMBER)
     completed_call, failed_call = execute(tenant, completed_task["id"]), execute(tenant, failed_task["id"])
     for call_id in (completed_call, failed_call):
-        wait_for_end(tenant, call_id)
+        wait_for_call(tenant, call_id)  # finalized: the report is there for every test
     return FinishedCalls(
         tenant=tenant,
         agent_ids=(first["id"], second["id"]),

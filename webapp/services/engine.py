@@ -172,22 +172,27 @@ def commit_staged(call: Call, stage) -> bool:
     """Run stage() (changes to the call and its turns; False: nothing to write) and commit. Another
     writer (the poller, a provider webhook, an API request) may store the same new turns first, or
     deadlock with this one on PostgreSQL (each new turn key-share locks the call row both update):
-    then stage() runs once more over what the other stored, which leaves only what is still new."""
-    try:
-        if not stage():
-            return False
-        db.session.commit()
-    except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
-        if not _lost_race(exc):
-            raise
-        db.session.rollback()
-        db.session.refresh(call)
-        if not stage():
-            return False
-        db.session.commit()
+    then stage() runs again over what the other stored, which leaves only what is still new. After
+    a deadlock the survivor may not have committed yet, so the next try can lose to it once more."""
+    for _ in range(RACE_ATTEMPTS - 1):
+        try:
+            return _stage_and_commit(stage)
+        except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+            if not _lost_race(exc):
+                raise
+            db.session.rollback()
+            db.session.refresh(call)
+    return _stage_and_commit(stage)
+
+
+def _stage_and_commit(stage) -> bool:
+    if not stage():
+        return False
+    db.session.commit()
     return True
 
 
+RACE_ATTEMPTS = 3
 DEADLOCK_DETECTED = "40P01"
 
 
