@@ -3,6 +3,7 @@
 import argparse
 import json
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -35,6 +36,9 @@ def _levels(text: str) -> tuple[int, ...]:
 
 
 def main(argv=None) -> int:
+    # The servers and workers a benchmark starts run in sessions of their own (so a signal to them
+    # reaches their children): a SIGTERM must unwind through each benchmark's clean-up to stop them.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     args = parse_args(argv)
     selected = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = set(selected) - set(BENCHMARKS)
