@@ -69,7 +69,8 @@ class UserOut(OutModel):
 
 
 class InviteCreate(StrictModel):
-    email: EmailStr
+    email: EmailStr = Field(description="Addresses at special-use domains (.test, .invalid, .local, .localhost, "
+                                        ".onion, .arpa) are refused: no one can receive mail there")  # fmt: skip
     role: Literal["admin", "member", "viewer"] = "member"
 
 
