@@ -4,7 +4,7 @@ import itertools
 import os
 
 from tests.provider.helpers import execute, finished, synced_agent
-from tests.support import scaled
+from tests.support import scaled, wait_until
 
 FROM_NUMBER = "+15550009999"
 _numbers = itertools.count(1000)
@@ -46,3 +46,8 @@ def bridged_call(account, emulators, *, callee=None, script=None, agent_fields=N
 
 
 __all__ = ["bridged_call", "finished", "new_number"]
+
+
+def twilio_hung_up(emulators, number: str) -> None:
+    """Twilio ends the line: a hang-up request is answered at once and carried out just after."""
+    wait_until(lambda: emulators.twilio.line_for(number).ended_at, message=f"Twilio to end the call to {number}")

@@ -1,6 +1,6 @@
 """Bridged calls end to end: each scenario of the issue, over loopback."""
 
-from tests.bridge.helpers import bridged_call, finished
+from tests.bridge.helpers import bridged_call, finished, twilio_hung_up
 
 
 def test_normal_call(account, emulators):
@@ -116,7 +116,7 @@ def test_answering_machine_hangs_up_as_voicemail(account, emulators):
     call = finished(account, call_id)
     assert call["status"] == "failed" and call["failure_reason"] == "voicemail", call
     assert _events(call, "answering_machine")[0]["action"] == "hang_up"
-    assert emulators.twilio.line_for(number).ended_at
+    twilio_hung_up(emulators, number)
 
 
 def test_transfer_key_dials_the_number(account, emulators):
@@ -175,7 +175,7 @@ def test_agent_socket_dropping_ends_the_call(account, emulators):
     call = finished(account, call_id)
     assert call["status"] == "failed" and call["failure_reason"] == "provider_error", call
     assert "agent connection dropped" in call["error_message"]
-    assert emulators.twilio.line_for(number).ended_at
+    twilio_hung_up(emulators, number)
 
 
 def test_end_via_api_hangs_up_through_twilio(account, emulators):
@@ -191,7 +191,7 @@ def test_end_via_api_hangs_up_through_twilio(account, emulators):
     call = finished(account, call_id)
     assert call["status"] == "completed" and call["end_reason"] == "ended_via_api", call
     wait_until(lambda: emulators.sockets.conversation_for(agent_id).closed, message="the agent socket closed")
-    assert emulators.twilio.line_for(number).ended_at
+    twilio_hung_up(emulators, number)
 
 
 def test_answering_machine_gets_the_agents_voicemail_message(account, emulators):
@@ -227,7 +227,7 @@ def test_agent_with_the_wrong_audio_format_fails_the_call(account, emulators):
         emulators.sockets.audio_format = "ulaw_8000"
     assert call["status"] == "failed" and call["failure_reason"] == "provider_error", call
     assert "ulaw_8000" in call["error_message"]
-    assert emulators.twilio.line_for(number).ended_at
+    twilio_hung_up(emulators, number)
 
 
 def test_busy_and_unanswered_calls_fail_from_twilios_status_callbacks(account, emulators):
