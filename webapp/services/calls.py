@@ -115,7 +115,6 @@ def hang_up(org_id: str, call_id: str, reason: str, via: str = "api") -> Call:
     if call.provider_call_id:
         try:
             call.provider_data = provider().hang_up(call_ref(call), reason)
-            db.session.commit()  # the hang-up happened, whatever races the verdict below
         except ProviderError as exc:
             if isinstance(exc, HangUpUnsupported):
                 raise Conflict(exc.message) from None
@@ -135,7 +134,14 @@ def hang_up(org_id: str, call_id: str, reason: str, via: str = "api") -> Call:
             pass  # the local verdict stands; the final fetch will fill in the transcript
     if via == "dashboard" and snapshot.end_reason == "ended_via_api":
         snapshot = replace(snapshot, end_reason="dashboard")
-    engine.apply_snapshot(call, snapshot)
+    provider_data = call.provider_data
+
+    def stage() -> bool:
+        # The hang-up is stored with the verdict: a poller that saw it first would record its own.
+        call.provider_data = provider_data
+        return engine.stage_snapshot(call, snapshot)
+
+    engine.commit_staged(call, stage)
     return call
 
 
