@@ -347,6 +347,10 @@ class Lane:
         namespace = f"lane-{uuid.uuid4().hex[:6]}"
         self.app = create_app({"TESTING": True, "REDIS_NAMESPACE": namespace}, instance_path=backend["instance"])
         self.worker = WorkerProcess({"REDIS_NAMESPACE": namespace, "SIMULATOR_TIME_SCALE": str(time_scale)})
+        # Its worker is up before any test places a call: the session's other workers share the
+        # database, and their sweep places a call left unplaced for long (at their time scale).
+        health = self.app.test_client()
+        wait_until(lambda: health.get("/healthz").status_code == 200, timeout=120, message="the lane's worker")
         self.served = ServedApp(self.app) if serve else None
         self.url = self.served.url if self.served else None
 
