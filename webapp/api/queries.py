@@ -63,11 +63,14 @@ def get_agent(org_id: str, agent_id: str):
     return _found(reads.one(sa.select(*AGENT_COLUMNS).where(*_live_agents(org_id), Agent.id == agent_id)), "Agent")
 
 
+def _given(*filters: tuple) -> list:
+    """`column == value` for each (column, value) filter whose value was given."""
+    return [column == value for column, value in filters if value is not None]
+
+
 def list_tasks(org_id: str, *, agent_id=None, campaign_id=None, status=None, limit: int, offset: int) -> reads.Page:
-    where = [Task.organization_id == org_id]
-    for column, value in ((Task.agent_id, agent_id), (Task.campaign_id, campaign_id), (Task.status, status)):
-        if value is not None:
-            where.append(column == value)
+    where = [Task.organization_id == org_id,
+             *_given((Task.agent_id, agent_id), (Task.campaign_id, campaign_id), (Task.status, status))]  # fmt: skip
     exact = resource_counts.total_query(org_id, "tasks", status) if agent_id is None and campaign_id is None else None
     return reads.page(TASK_COLUMNS, where, order_by=(Task.created_at.desc(), Task.id), limit=limit, offset=offset,
                       exact_count=exact)  # fmt: skip
@@ -92,10 +95,8 @@ def get_task(org_id: str, task_id: str) -> dict:
 
 
 def list_calls(org_id: str, *, task_id=None, agent_id=None, status=None, limit: int, offset: int) -> reads.Page:
-    where = [Call.organization_id == org_id]
-    for column, value in ((Call.task_id, task_id), (Call.agent_id, agent_id), (Call.status, status)):
-        if value is not None:
-            where.append(column == value)
+    where = [Call.organization_id == org_id,
+             *_given((Call.task_id, task_id), (Call.agent_id, agent_id), (Call.status, status))]  # fmt: skip
     exact = resource_counts.total_query(org_id, "calls", status) if task_id is None and agent_id is None else None
     return reads.page(CALL_COLUMNS, where, order_by=(Call.created_at.desc(), Call.id), limit=limit, offset=offset,
                       exact_count=exact)  # fmt: skip
