@@ -27,6 +27,7 @@ from . import tokens
 log = logging.getLogger(__name__)
 
 PROVIDER = "twilio"
+STREAM_PATH = "/media/twilio"  # on the media process (server.py)
 
 
 def control_key(call_id: str) -> str:
@@ -35,7 +36,7 @@ def control_key(call_id: str) -> str:
 
 
 def send_control(call_id: str, message: dict) -> None:
-    """Tell the bridge of a call, in whichever web process holds it, e.g. an AMD verdict."""
+    """Tell the bridge of a call, in whichever media process holds it, e.g. an AMD verdict."""
     from ..queues import redis_client
 
     events.publish(redis_client(), current_app.config["REDIS_NAMESPACE"], control_key(call_id), message)
@@ -165,21 +166,23 @@ class AppHooks(Hooks):
 
     def authorize(self, parameters: dict, call_sid: str) -> CallContext:
         call_id = str(parameters.get("call_id") or "")
-        if not tokens.check(str(parameters.get("token") or ""), call_id, call_sid):
-            raise StreamRefused("the stream token is missing, expired or not for this call")
-        try:
-            call = db.session.get(Call, call_id)
-            if call is None or call.provider != PROVIDER or not call.is_active:
-                raise StreamRefused("the call is not an active bridged call")
-            context = call_context(call)
-        finally:
-            db.session.remove()
+        with self.app.app_context():
+            if not tokens.check(str(parameters.get("token") or ""), call_id, call_sid):
+                raise StreamRefused("the stream token is missing, expired or not for this call")
+            try:
+                call = db.session.get(Call, call_id)
+                if call is None or call.provider != PROVIDER or not call.is_active:
+                    raise StreamRefused("the call is not an active bridged call")
+                context = call_context(call)
+            finally:
+                db.session.remove()
         if not context.agent_id:
             raise StreamRefused("the call's agent has no ElevenLabs agent")
         return context
 
     def agent_url(self, context: CallContext) -> str:
-        return provider_gateway.provider().signed_url(context.agent_id)
+        with self.app.app_context():
+            return provider_gateway.provider().signed_url(context.agent_id)
 
     def controls(self, call_id: str):
         fanout = events.fanout_for(self.config["REDIS_URL"], self.config["REDIS_NAMESPACE"])
