@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import resource
 import sys
 import threading
 import time
@@ -54,6 +56,18 @@ def _media(env: BenchEnv, settings: dict) -> tuple[Process, str]:
     process = Process("bridge-media", argv, env.environ(**settings, PUBLIC_BASE_URL=url), env.workdir)
     wait_for_http(url + "/healthz", timeout=60)
     return process, url
+
+
+def _cpu_seconds(pid: int) -> float:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _peers_cpu_seconds(agent: Process) -> float:
+    """The emulated far ends: the agent peer's process and this one (the Twilio side)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return _cpu_seconds(agent.pid) + own.ru_utime + own.ru_stime
 
 
 def _rss_mib(pid: int) -> float:
@@ -107,11 +121,13 @@ def _step(env: BenchEnv, media: Process, url: str, org, count: int, seconds: flo
     sampler.start()
     meter = CpuMeter(media.pid)
     meter.start()
+    peers_before = _peers_cpu_seconds(agent)
     profiler = profile.maybe_profile(media.pid, f"bridge-{count}")
     started = time.monotonic()
     twilio_side = asyncio.run(twilio_calls(url.replace("http://", "ws://") + "/media/twilio", calls, seconds, warmup))
     elapsed = time.monotonic() - started
     cpu = meter.stop()
+    peers_cpu = _peers_cpu_seconds(agent) - peers_before
     if profiler:
         profiler.stop()
     sampling.set()
@@ -128,8 +144,10 @@ def _step(env: BenchEnv, media: Process, url: str, org, count: int, seconds: flo
         "pongs_missing": agent_side.get("pongs_missing"),
         "errors": (twilio_side["errors"] + agent_side.get("errors", []))[:10],
         "media_cpu_seconds": round(cpu["server"], 2),
-        "other_cpu_seconds": round(cpu["other"], 2),
+        "peers_cpu_seconds": round(peers_cpu, 2),
+        "other_cpu_seconds": round(cpu["other"] - peers_cpu, 2),
         "cpu_percent_of_a_core_per_call": round(100 * cpu["server"] / elapsed / count, 3),
+        "cpu_us_per_frame_relayed": round(1e6 * cpu["server"] / max(up.get("frames", 0) + down.get("frames", 0), 1), 1),
         "rss_idle_mib": round(idle_rss, 1),
         "rss_peak_mib": round(peak["rss"], 1),
         "rss_per_call_kib": round((peak["rss"] - idle_rss) * 1024 / count, 1),
