@@ -216,6 +216,7 @@ _DUE_ROWS = (
               WebhookDelivery.attempt_count, WebhookDelivery.next_attempt_at, Organization.webhook_secret)
     .join(Organization, Organization.id == WebhookDelivery.organization_id)
     .where(WebhookDelivery.status.in_(("pending", "retrying")))
+    .order_by(WebhookDelivery.created_at, WebhookDelivery.id)  # oldest first
 )  # fmt: skip
 
 
