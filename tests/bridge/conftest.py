@@ -60,3 +60,8 @@ def no_protocol_errors(emulators):
     yield
     assert emulators.twilio.errors == [], emulators.twilio.errors
     assert emulators.sockets.errors == [], emulators.sockets.errors
+
+
+@pytest.fixture(autouse=True)
+def callbacks_in_twilios_usual_order(emulators):
+    emulators.twilio.callbacks_before_hang_up_answer = False

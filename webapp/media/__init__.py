@@ -91,7 +91,7 @@ def status(call_id: str):
     duration = request.form.get("CallDuration")
     if duration and duration.isdigit() and snapshot.is_terminal:
         call.duration_seconds = call.duration_seconds or float(duration)
-    applied = engine.apply_snapshot(call, snapshot)
+    applied = engine.apply_snapshot(call, session.requested_end(call.id, snapshot))
     return jsonify({"received": True, "applied": applied, "call_id": call.id})
 
 

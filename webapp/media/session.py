@@ -95,8 +95,9 @@ def note_hang_up(call_id: str, reason: str) -> None:
         log.warning("could not note the hang-up of call %s: %s", call_id, exc)
 
 
-def _requested_end(call_id: str, snapshot: CallSnapshot) -> CallSnapshot:
-    """A `stop` after our own hang-up is `ended_via_api` (or cancelled), not the callee."""
+def requested_end(call_id: str, snapshot: CallSnapshot) -> CallSnapshot:
+    """A `stop` or a Twilio `completed` after our own hang-up is `ended_via_api` (or cancelled),
+    not the callee."""
     if snapshot.status != "completed" or snapshot.end_reason != "ended_by_callee":
         return snapshot
     from ..queues import redis_client
@@ -117,7 +118,7 @@ def record(call_id: str, snapshot: CallSnapshot, provider_data: dict | None) -> 
     call = db.session.get(Call, call_id)
     if call is None:
         return
-    snapshot = _requested_end(call_id, snapshot)
+    snapshot = requested_end(call_id, snapshot)
     if provider_data and any(call.provider_data.get(k) != v for k, v in provider_data.items()):
         call.provider_data = {**(call.provider_data or {}), **provider_data}
         if not engine.apply_snapshot(call, snapshot):
