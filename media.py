@@ -24,9 +24,12 @@ def main() -> None:
         load_settings()  # a bad variable stops the process here, named
     except ConfigError as exc:
         raise SystemExit(str(exc)) from None
-    asyncio.run(serve_media(create_app(), args.host, args.port))
+    app = create_app()
+    logging.getLogger("webapp").propagate = False  # it has its own handler (create_app)
+    asyncio.run(serve_media(app, args.host, args.port))
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # websockets' own warnings and errors (not a line per connection)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     main()

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 HEALTH_PATH = "/healthz"
 SLOW_WORK_THREADS = 8  # stream openings waiting on the database or ElevenLabs at once
 MAX_FRAME_BYTES = 1024 * 1024
+SHUTDOWN_WRITES_SECONDS = 10.0
 
 
 class Outbox:
@@ -179,16 +180,17 @@ class MediaServer:
                 helper.cancel()
 
 
-async def serve_media(app, host: str, port: int, ready=None) -> None:
-    """Serve until SIGTERM or SIGINT."""
+async def serve_media(app, host: str, port: int) -> None:
+    """Serve until SIGTERM or SIGINT, then let the writer record what the closed streams queued."""
     server = MediaServer(session.AppHooks(app), app.config["PROVIDER_TIMEOUT_SECONDS"])
-    stop = asyncio.get_running_loop().create_future()
+    loop = asyncio.get_running_loop()
+    stop = loop.create_future()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(signum, lambda: stop.done() or stop.set_result(None))
+        loop.add_signal_handler(signum, lambda: stop.done() or stop.set_result(None))
     gc.freeze()  # the app's long-lived objects: the collector no longer walks them on each pass
     async with serve(server.stream, host, port, process_request=server.process_request, compression=None,
                      max_size=MAX_FRAME_BYTES, max_queue=None):  # fmt: skip
         log.info("media process serving ws://%s:%s%s", host, port, session.STREAM_PATH)
-        if ready is not None:
-            ready()
         await stop
+    if not await loop.run_in_executor(None, server.hooks.writer.wait_idle, SHUTDOWN_WRITES_SECONDS):
+        log.warning("stopped with bridge records still unwritten")

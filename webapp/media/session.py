@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import replace
 
 import redis
@@ -65,6 +66,14 @@ class Writer:
                     db.session.rollback()
                 finally:
                     db.session.remove()
+                    self.jobs.task_done()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Until every job submitted so far has run (at most `timeout` seconds); True if they did."""
+        deadline = time.monotonic() + timeout
+        while self.jobs.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return not self.jobs.unfinished_tasks
 
 
 _writers: dict[int, Writer] = {}
