@@ -148,6 +148,7 @@ class MediaServer:
         agent = bridge.agent
 
         async def from_agent():
+            code, reason = None, ""
             try:
                 async for raw in agent.ws:
                     bridge.on_agent_message(raw)
@@ -155,8 +156,12 @@ class MediaServer:
                     await agent.flush()
             except ConnectionClosed:
                 pass
-            bridge.on_agent_close(agent.ws.close_code or 1006, agent.ws.close_reason or "")
+            except Exception:  # a message the bridge could not handle: the conversation cannot go on
+                log.exception("call %s: an agent message could not be handled", bridge.context.call_id)
+                code, reason = 1011, "a message could not be handled"
+            bridge.on_agent_close(code or agent.ws.close_code or 1006, reason or agent.ws.close_reason or "")
             await twilio.flush()
+            await agent.flush()
 
         async def ticks():
             while True:
