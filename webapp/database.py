@@ -74,7 +74,7 @@ def watch_pool(engine: sa.Engine, ping_idle_seconds: float) -> None:
             raise sa.exc.DisconnectionError(f"connection found dead at checkout: {exc}") from exc
 
 
-def read_rows(statement) -> list[dict]:
+def read_rows(statement, params: dict | None = None) -> list[dict]:
     """The rows of a SELECT as dicts (column label → value), run in autocommit (no BEGIN/ROLLBACK
     round trips) on a connection that goes back to the pool at once. A connection found dead
     mid-statement (a terminated backend the checkout could not see yet) is discarded and the
@@ -82,9 +82,9 @@ def read_rows(statement) -> list[dict]:
     for attempt in (1, 2):
         try:
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                result = connection.execute(statement)
+                result = connection.execute(statement, params)
                 labels = tuple(result.keys())
-                return [dict(zip(labels, row, strict=True)) for row in result]
+                return [dict(zip(labels, row, strict=True)) for row in result.fetchall()]
         except sa.exc.DBAPIError as exc:
             if attempt == 2 or not exc.connection_invalidated:
                 raise
