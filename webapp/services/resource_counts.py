@@ -71,7 +71,10 @@ def total_subquery(resource: str, *, by_status: bool) -> sa.ScalarSelect:
     status is counted). Built once per shape; only where counts_exactly()."""
     counted = COUNTED[resource]
     table = ResourceCount.__table__
-    statuses = table.c.status == sa.bindparam("count_status") if by_status else table.c.status.in_(counted.listed)
+    if by_status:
+        statuses = table.c.status == sa.bindparam("count_status")
+    else:  # constants of the code, written into the SQL (an expanding parameter is rebuilt at every execution)
+        statuses = table.c.status.in_([sa.literal_column(f"'{status}'") for status in counted.listed])
     return (
         sa.select(sa.cast(sa.func.coalesce(sa.func.sum(table.c.n), 0), sa.BigInteger))
         .where(table.c.organization_id == sa.bindparam("organization_id"), table.c.resource == resource, statuses)
