@@ -3,6 +3,7 @@
 # database, loads the demo organization, then runs the web server and worker(s) on the embedded
 # defaults (SQLite + embedded Redis under instance/, simulated telephony). Ctrl-C stops all of it.
 # PORT (8000), HOST (127.0.0.1) and WORKERS (1) choose where it listens and how many workers run.
+# With TELEPHONY_PROVIDER=twilio it also runs the media process (media.py) on MEDIA_PORT (PORT+1).
 set -euo pipefail
 cd "$(dirname "$0")"
 step() { printf '==> %s\n' "$*"; }
@@ -16,6 +17,7 @@ export FLASK_APP=wsgi
 PORT="${PORT:-8000}"
 HOST="${HOST:-127.0.0.1}"
 WORKERS="${WORKERS:-1}"
+MEDIA_PORT="${MEDIA_PORT:-$((PORT + 1))}"
 
 step "Migrating the database"
 flask db upgrade 2>&1 | grep -v '^INFO  \[alembic' || true
@@ -68,13 +70,20 @@ pids+=($!)
 gunicorn --config scripts/gunicorn_run.py --bind "$HOST:$PORT" --worker-class gthread --workers 2 \
   --threads "${WEB_THREADS:-256}" --timeout 0 --log-level warning wsgi:app &
 pids+=($!)
+ports=("$PORT")
+if [ "${TELEPHONY_PROVIDER:-simulated}" = twilio ]; then
+  step "Starting the media process (Twilio media streams) on $HOST:$MEDIA_PORT"
+  python media.py --host "$HOST" --port "$MEDIA_PORT" &
+  pids+=($!)
+  ports+=("$MEDIA_PORT")
+fi
 
-step "Waiting for http://$HOST:$PORT/healthz (database, Redis and a worker)"
-python - "$HOST" "$PORT" "${pids[@]}" <<'PY'
+step "Waiting for /healthz on port(s) ${ports[*]} (database, Redis and a worker)"
+python - "$HOST" "${ports[*]}" "${pids[@]}" <<'PY'
 import json, os, signal, sys, time, urllib.error, urllib.request
 signal.signal(signal.SIGINT, lambda *_: os._exit(130))  # Ctrl-C while waiting: run.sh's trap stops all
-host, port, pids = sys.argv[1], sys.argv[2], [int(pid) for pid in sys.argv[3:]]
-url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/healthz"
+host, ports, pids = sys.argv[1], sys.argv[2].split(), [int(pid) for pid in sys.argv[3:]]
+urls = [f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/healthz" for port in ports]
 deadline, last = time.monotonic() + 120, "no answer yet"
 while time.monotonic() < deadline:
     for pid in pids:
@@ -84,9 +93,12 @@ while time.monotonic() < deadline:
             time.sleep(0.5)  # a Ctrl-C stops the processes and this one
             sys.exit(f"a process stopped before the server was ready ({last})")
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            if response.status == 200:
-                sys.exit(0)
+        for url in urls:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status != 200:
+                    break
+        else:
+            sys.exit(0)
     except urllib.error.HTTPError as error:
         checks = json.loads(error.read() or b"{}").get("checks", {})
         last = "; ".join(f"{name}: {check.get('error')}" for name, check in checks.items() if not check.get("ok"))
@@ -99,5 +111,8 @@ PY
 echo
 echo "  Voice agents is running at http://127.0.0.1:$PORT  (log in as demo@example.com / demo-password)"
 echo "  API docs: http://127.0.0.1:$PORT/docs   Health: http://127.0.0.1:$PORT/healthz   Stop with Ctrl-C."
+if [ "${#ports[@]}" -gt 1 ]; then
+  echo "  Media streams: ws://127.0.0.1:$MEDIA_PORT/media/twilio (Twilio reaches it at MEDIA_PUBLIC_URL)"
+fi
 echo
 wait -n "${pids[@]}" || true  # Ctrl-C, or one of them stopped: the EXIT trap stops the rest

@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -40,6 +41,15 @@ log = logging.getLogger("worker")
 
 RESTART_DELAY_SECONDS = 1.0
 CHANGE_CLOCK_IDLE_WAIT = 0.05  # longest wait between looks at the change schedule
+# Jobs are throughput work; a change-clock pass is what the live transcripts wait for. A job does
+# not start while a pass runs (it waits at most this long, so a busy clock never starves the jobs).
+JOB_WAITS_FOR_PASS_AT_MOST = 0.1
+# The GIL passes between threads every 5 ms by default: each time the change clock comes back from
+# a round trip while a job computes, it would wait that long. 1 ms bounds a pass's share of it.
+SWITCH_INTERVAL_SECONDS = 0.001
+
+_no_pass_running = threading.Event()
+_no_pass_running.set()
 
 
 class AppWorker(SimpleWorker):
@@ -60,6 +70,7 @@ class AppWorker(SimpleWorker):
             release_periodic_slot(spec.name)  # the next tick may queue it again
         elif spec is not None:
             job_started(spec.name, job.args)
+        _no_pass_running.wait(JOB_WAITS_FOR_PASS_AT_MOST)
         try:
             return super().perform_job(job, queue)
         finally:
@@ -67,13 +78,19 @@ class AppWorker(SimpleWorker):
 
 
 def _tick(app, stop: threading.Event) -> None:
-    """Enqueue each periodic job at its interval, at most once per interval across processes."""
+    """Enqueue each periodic job at its interval, at most once per interval across processes. A
+    slot this process claimed is not free again before its interval: no look at it until then."""
+    next_look = {spec.name: 0.0 for spec in periodic_jobs()}
     with app.app_context():
         while not stop.is_set():
             for spec in periodic_jobs():
+                if time.monotonic() < next_look[spec.name]:
+                    continue
+                interval = app.config[spec.every]
                 try:
-                    if claim_periodic_slot(spec.name, app.config[spec.every]):
+                    if claim_periodic_slot(spec.name, interval):
                         enqueue(spec.func)
+                        next_look[spec.name] = time.monotonic() + interval
                 except Exception as exc:  # Redis down: keep ticking, the worker itself reconnects
                     log.warning("clock could not enqueue %s: %s", spec.name, exc)
             stop.wait(0.1)
@@ -89,6 +106,7 @@ def _change_clock(app, stop: threading.Event) -> None:
             started = time.monotonic()
             wait = CHANGE_CLOCK_IDLE_WAIT
             try:
+                _no_pass_running.clear()
                 synced, next_in = engine.sync_due_calls()
                 if synced >= change_clock.BATCH:
                     continue  # more may be due already
@@ -104,10 +122,12 @@ def _change_clock(app, stop: threading.Event) -> None:
                 wait = RESTART_DELAY_SECONDS
             finally:
                 db.session.remove()
+                _no_pass_running.set()
             stop.wait(wait)
 
 
 def run_worker() -> None:
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     app = create_app()
     stop = threading.Event()
     clock = threading.Thread(target=_tick, args=(app, stop), name="clock", daemon=True)

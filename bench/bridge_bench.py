@@ -1,16 +1,18 @@
-"""Bridged calls (TELEPHONY_PROVIDER=twilio) through one web process: gunicorn gthread with one
-worker, emulated Twilio media streams on one side and an emulated ElevenLabs conversation
+"""Bridged calls (TELEPHONY_PROVIDER=twilio) through one media process (`python media.py`, one
+asyncio loop), emulated Twilio media streams on one side and an emulated ElevenLabs conversation
 socket on the other (bench/bridge_peers.py), 20 ms frames both ways in real time.
 
 Measured: latency per frame through the bridge both ways (end to end between the two peers: two
 loopback hops and the bridge, so an upper bound of what the bridge adds), frames lost or
-reordered, pongs missed, CPU and memory of the web process per call; then more and more calls
+reordered, pongs missed, CPU and memory of the media process per call; then more and more calls
 until p99 passes 5 ms or a frame is lost, for the most one process holds."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import resource
 import sys
 import threading
 import time
@@ -22,12 +24,12 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from . import profile
 from .bridge_peers import twilio_calls
 from .cpu import CpuMeter
 from .env import BenchEnv, Process, free_port, wait_for_http
 from .seed import copy_rows, create_org, new_id
 
-THREADS = 1500  # gthread pool of the one worker: a bridged call holds one of them
 GOAL_P99_MS = 1.0
 CAPACITY_P99_MS = 5.0
 AGENT_ID = "agent_bench"
@@ -47,26 +49,25 @@ def _signed_url_server(agent_port: int):
     return server
 
 
-def _web(env: BenchEnv, settings: dict) -> tuple[Process, str]:
+def _media(env: BenchEnv, settings: dict) -> tuple[Process, str]:
     port = free_port()
-    argv = [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "gthread", "--threads",
-            str(THREADS), "--timeout", "0", "--bind", f"127.0.0.1:{port}", "wsgi:app"]  # fmt: skip
+    argv = [sys.executable, "media.py", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    process = Process("bridge-web", argv, env.environ(**settings, PUBLIC_BASE_URL=url), env.workdir)
+    process = Process("bridge-media", argv, env.environ(**settings, PUBLIC_BASE_URL=url), env.workdir)
     wait_for_http(url + "/healthz", timeout=60)
     return process, url
 
 
-def _worker_pid(master: int) -> int:
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rindex(")") + 2 :].split()[1]) == master:
-                return int(entry.name)
-    return master
+def _cpu_seconds(pid: int) -> float:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _peers_cpu_seconds(agent: Process) -> float:
+    """The emulated far ends: the agent peer's process and this one (the Twilio side)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return _cpu_seconds(agent.pid) + own.ru_utime + own.ru_stime
 
 
 def _rss_mib(pid: int) -> float:
@@ -99,7 +100,7 @@ def _seed_calls(env: BenchEnv, org, count: int, secret: str) -> list[tuple[str, 
     return out
 
 
-def _step(env: BenchEnv, web: Process, url: str, org, count: int, seconds: float, warmup: float, secret: str) -> dict:
+def _step(env: BenchEnv, media: Process, url: str, org, count: int, seconds: float, warmup: float, secret: str) -> dict:
     calls = _seed_calls(env, org, count, secret)
     out = env.workdir / f"agent-{count}.json"
     agent = Process(f"bridge-agent-{count}", [sys.executable, "-m", "bench.bridge_peers", "agent", "--port",
@@ -108,23 +109,27 @@ def _step(env: BenchEnv, web: Process, url: str, org, count: int, seconds: float
     deadline = time.monotonic() + 30
     while "ready" not in agent.log_path.read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
-    worker = _worker_pid(web.pid)
-    idle_rss = _rss_mib(worker)
+    idle_rss = _rss_mib(media.pid)
     peak = {"rss": idle_rss}
     sampling = threading.Event()
 
     def sample():
         while not sampling.wait(0.5):
-            peak["rss"] = max(peak["rss"], _rss_mib(worker))
+            peak["rss"] = max(peak["rss"], _rss_mib(media.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    meter = CpuMeter(web.pid)
+    meter = CpuMeter(media.pid)
     meter.start()
+    peers_before = _peers_cpu_seconds(agent)
+    profiler = profile.maybe_profile(media.pid, f"bridge-{count}")
     started = time.monotonic()
     twilio_side = asyncio.run(twilio_calls(url.replace("http://", "ws://") + "/media/twilio", calls, seconds, warmup))
     elapsed = time.monotonic() - started
     cpu = meter.stop()
+    peers_cpu = _peers_cpu_seconds(agent) - peers_before
+    if profiler:
+        profiler.stop()
     sampling.set()
     agent.stop()
     agent_side = json.loads(out.read_text()) if out.exists() else {"twilio_to_agent": {}, "errors": ["no result"]}
@@ -138,9 +143,11 @@ def _step(env: BenchEnv, web: Process, url: str, org, count: int, seconds: float
         "conversations_opened": agent_side.get("conversations"),
         "pongs_missing": agent_side.get("pongs_missing"),
         "errors": (twilio_side["errors"] + agent_side.get("errors", []))[:10],
-        "web_cpu_seconds": round(cpu["server"], 2),
-        "other_cpu_seconds": round(cpu["other"], 2),
+        "media_cpu_seconds": round(cpu["server"], 2),
+        "peers_cpu_seconds": round(peers_cpu, 2),
+        "other_cpu_seconds": round(cpu["other"] - peers_cpu, 2),
         "cpu_percent_of_a_core_per_call": round(100 * cpu["server"] / elapsed / count, 3),
+        "cpu_us_per_frame_relayed": round(1e6 * cpu["server"] / max(up.get("frames", 0) + down.get("frames", 0), 1), 1),
         "rss_idle_mib": round(idle_rss, 1),
         "rss_peak_mib": round(peak["rss"], 1),
         "rss_per_call_kib": round((peak["rss"] - idle_rss) * 1024 / count, 1),
@@ -181,25 +188,25 @@ def run(env: BenchEnv, smoke: bool = False):
                  "created_at": now, "updated_at": now}  # fmt: skip
         copy_rows(conn, "agents", [agent])
         org.agent_ids.append(agent["id"])
-    web, url = _web(env, settings)
+    media, url = _media(env, settings)
     try:
         if smoke:
-            main = _step(env, web, url, org, 5, 6.0, 1.0, secret)
+            main = _step(env, media, url, org, 5, 6.0, 1.0, secret)
             ramp = []
         else:
-            main = _step(env, web, url, org, 100, 30.0, 3.0, secret)
+            main = _step(env, media, url, org, 100, 30.0, 3.0, secret)
             ramp = []
             for count in (150, 200, 300, 400, 600, 800):
-                step = _step(env, web, url, org, count, 15.0, 3.0, secret)
+                step = _step(env, media, url, org, count, 15.0, 3.0, secret)
                 ramp.append(step)
                 if not _clean(step) or _p99(step) >= CAPACITY_P99_MS:
                     break
     finally:
-        web.stop()
+        media.stop()
         signed.shutdown()
     held = [s["calls"] for s in [main, *ramp] if _clean(s) and _p99(s) < CAPACITY_P99_MS]
     result = {
-        "what": "bridged calls through one gunicorn gthread web process, 20 ms frames both ways in real time",
+        "what": "bridged calls through one media process (asyncio, websockets), 20 ms frames both ways in real time",
         "goal": {
             "p99_ms_at_100_calls": GOAL_P99_MS,
             "no_frame_lost_or_reordered": True,

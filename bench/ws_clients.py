@@ -15,7 +15,8 @@ TERMINAL = ("completed", "failed")
 def _summary(message: dict) -> dict:
     """The parts of a message the benchmarks measure."""
     data = message.get("data") or {}
-    kept = {"type": message.get("type"), "status": data.get("status"), "sent_at": data.get("bench_sent_at")}
+    kept = {"type": message.get("type"), "status": data.get("status"), "sent_at": data.get("bench_sent_at"),
+            "stamped_at": message.get("timestamp")}  # fmt: skip
     if message.get("type") == "transcript_update":
         kept["new_turns"] = [(t["role"], t["start_seconds"], t["end_seconds"]) for t in data.get("new_turns", [])]
     return kept

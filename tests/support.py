@@ -230,14 +230,15 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
     wait_until(listens, timeout=timeout, interval=0.05, message=f"something to listen on port {port}")
 
 
-class WorkerProcess:
-    """`python worker.py` as a real subprocess sharing the test database and Redis."""
+class ChildProcess:
+    """One of our processes (`argv` run with this Python from the repository root) as a real
+    subprocess sharing the test database and Redis, its output in a log under INSTANCE_PATH."""
 
-    def __init__(self, extra_env: dict | None = None, processes: int = 1):
-        self.log_path = Path(os.environ["INSTANCE_PATH"]) / f"worker-{uuid.uuid4().hex[:6]}.log"
+    def __init__(self, name: str, argv: list[str], extra_env: dict | None = None):
+        self.log_path = Path(os.environ["INSTANCE_PATH"]) / f"{name}-{uuid.uuid4().hex[:6]}.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, "worker.py", "--processes", str(processes)],
+            [sys.executable, *argv],
             cwd=ROOT, env={**os.environ, **(extra_env or {})}, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
@@ -256,6 +257,36 @@ class WorkerProcess:
 
     def output(self) -> str:
         return self.log_path.read_text()
+
+
+class WorkerProcess(ChildProcess):
+    """`python worker.py`."""
+
+    def __init__(self, extra_env: dict | None = None, processes: int = 1):
+        super().__init__("worker", ["worker.py", "--processes", str(processes)], extra_env)
+
+
+class MediaProcess(ChildProcess):
+    """`python media.py` (the media bridge of TELEPHONY_PROVIDER=twilio), up once its /healthz answers;
+    `stream_url` is where Twilio opens its media streams."""
+
+    def __init__(self, extra_env: dict | None = None):
+        import requests
+
+        port = free_port()
+        super().__init__("media", ["media.py", "--port", str(port)], extra_env)
+        self.stream_url = f"ws://127.0.0.1:{port}/media/twilio"
+        health = f"http://127.0.0.1:{port}/healthz"
+
+        def answers() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the media process exited: {self.output()[-2000:]}")
+            try:
+                return requests.get(health, timeout=scaled(2)).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_until(answers, timeout=60, interval=0.1, message="the media process's /healthz")
 
 
 def wait_until(predicate, timeout: float = 60.0, interval: float = 0.1, message: str = "condition"):

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     SIMULATOR_TIME_SCALE: PositiveSeconds = 1.0
     RECORDINGS_DIR: Path | None = None
     PUBLIC_BASE_URL: str | None = None
+    MEDIA_PUBLIC_URL: str | None = None  # None: PUBLIC_BASE_URL's wss:// form + /media/twilio
     WEBHOOK_ALLOW_LOOPBACK: bool = False
     ELEVENLABS_API_KEY: str | None = None
     ELEVENLABS_API_BASE_URL: str | None = None
@@ -122,6 +123,13 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with https:// (or http://)")
         return value.rstrip("/")
+
+    @field_validator("MEDIA_PUBLIC_URL")
+    @classmethod
+    def _media_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("wss://", "ws://")):
+            raise ValueError("must start with wss:// (or ws://)")
+        return value
 
     @model_validator(mode="after")
     def _production_requirements(self) -> "Settings":

@@ -64,3 +64,25 @@ def resolve_safe_addresses(url: str, *, allow_loopback: bool) -> list[str]:
     for address in addresses:
         _check_ip(ipaddress.ip_address(address.split("%")[0]), allow_loopback=allow_loopback)
     return addresses
+
+
+class AddressCheck:
+    """`resolve_safe_addresses` at delivery time, resolved once per (scheme, host, port) for the
+    life of this object (one batch of deliveries, a fraction of a second): `check(url)` raises
+    UnsafeAddress like the function does."""
+
+    def __init__(self, *, allow_loopback: bool):
+        self.allow_loopback = allow_loopback
+        self._refusals: dict[tuple, str | None] = {}
+
+    def check(self, url: str) -> None:
+        parts = urlsplit(url)
+        key = (parts.scheme, (parts.hostname or "").lower(), parts.port)
+        if key not in self._refusals:
+            try:
+                resolve_safe_addresses(url, allow_loopback=self.allow_loopback)
+                self._refusals[key] = None
+            except UnsafeAddress as exc:
+                self._refusals[key] = str(exc)
+        if (refusal := self._refusals[key]) is not None:
+            raise UnsafeAddress(refusal)

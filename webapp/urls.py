@@ -14,8 +14,12 @@ def public_url(endpoint: str, **values) -> str:
     return base_url() + urlsplit(url_for(endpoint, **values)).path
 
 
-def websocket_url(endpoint: str, **values) -> str:
-    url = public_url(endpoint, **values)
+def as_websocket(url: str) -> str:
+    """The ws:// (or wss://) form of an http:// (or https://) URL."""
     return (
         "wss://" + url.removeprefix("https://") if url.startswith("https://") else "ws://" + url.removeprefix("http://")
     )
+
+
+def websocket_url(endpoint: str, **values) -> str:
+    return as_websocket(public_url(endpoint, **values))

@@ -74,6 +74,9 @@ def test_engine(run_smoke):
     assert first["all_done"], "every call final, finalized, call_started and its end delivered"
     assert first["peak_active_calls"] > 1, "the level's calls were in flight together"
     assert first["transcript_lag_ms"]["samples"] > 0 and first["socket_errors"] == 0
+    split = first["transcript_lag_split_ms"]
+    assert split["to_worker"]["samples"] == split["to_socket"]["samples"] == first["transcript_lag_ms"]["samples"]
+    assert engine["warm_up"]["all_done"], "the unmeasured warm-up level ran before the curve"
     assert first["worker_rss_mb_peak"] >= first["worker_rss_mb_before"] > 0
     assert all("machine_load" in point for point in engine["curve"])
     assert engine["knee_concurrent_calls_one_worker"] in [0] + [point["peak_active_calls"] for point in engine["curve"]]

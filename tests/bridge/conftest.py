@@ -1,6 +1,7 @@
-"""TELEPHONY_PROVIDER=twilio end to end over loopback: the app (real HTTP and WebSocket, in a
-thread) and a real worker, with emulated Twilio (REST, callbacks, media stream, callee) and
-ElevenLabs (agents API and conversation socket). Emulator protocol errors fail the test."""
+"""TELEPHONY_PROVIDER=twilio end to end over loopback: the app (real HTTP, in a thread), a real
+media process (`python media.py`, where Twilio's media streams go) and a real worker, with
+emulated Twilio (REST, callbacks, media stream, callee) and ElevenLabs (agents API and
+conversation socket). Emulator protocol errors fail the test."""
 
 from types import SimpleNamespace
 
@@ -11,7 +12,7 @@ from tests.emulators import ProviderEmulator
 from tests.emulators.agent_socket import AgentSocketEmulator
 from tests.emulators.twilio_media import TwilioEmulator
 from tests.provider.helpers import make_app, tenant_over_http, worker_env
-from tests.support import ServedApp, WorkerProcess, free_port
+from tests.support import MediaProcess, ServedApp, WorkerProcess, free_port
 
 
 @pytest.fixture(scope="package")
@@ -30,10 +31,12 @@ def emulators():
 def site(backend, emulators):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    app = make_app(backend, settings(emulators, url))
+    media = MediaProcess(extra_env=worker_env(settings(emulators, url)))
+    app = make_app(backend, {**settings(emulators, url), "MEDIA_PUBLIC_URL": media.stream_url})
     served = ServedApp(app, port)
-    yield SimpleNamespace(app=app, url=url)
+    yield SimpleNamespace(app=app, url=url, media=media)
     served.stop()
+    media.stop()
 
 
 @pytest.fixture(scope="package")
@@ -57,3 +60,8 @@ def no_protocol_errors(emulators):
     yield
     assert emulators.twilio.errors == [], emulators.twilio.errors
     assert emulators.sockets.errors == [], emulators.sockets.errors
+
+
+@pytest.fixture(autouse=True)
+def callbacks_in_twilios_usual_order(emulators):
+    emulators.twilio.callbacks_before_hang_up_answer = False

@@ -45,7 +45,7 @@ def _start(ws, parameters):
 
 @pytest.mark.parametrize("parameters", [{}, {"call_id": "x", "token": "forged"}])
 def test_stream_without_a_valid_token_is_closed(site, parameters):
-    ws = Client.connect(site.url.replace("http://", "ws://") + "/media/twilio")
+    ws = Client.connect(site.media.stream_url)
     _start(ws, parameters)
     with pytest.raises(ConnectionClosed):
         while True:

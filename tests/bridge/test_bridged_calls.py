@@ -1,5 +1,7 @@
 """Bridged calls end to end: each scenario of the issue, over loopback."""
 
+import pytest
+
 from tests.bridge.helpers import bridged_call, finished, twilio_hung_up
 
 
@@ -178,7 +180,12 @@ def test_agent_socket_dropping_ends_the_call(account, emulators):
     twilio_hung_up(emulators, number)
 
 
-def test_end_via_api_hangs_up_through_twilio(account, emulators):
+@pytest.mark.parametrize("callbacks_first", [False, True], ids=["answer-first", "callbacks-first"])
+def test_end_via_api_hangs_up_through_twilio(account, emulators, callbacks_first):
+    """Whichever reaches us first, Twilio's answer to the hang-up or its `completed` callback
+    (and the stream's stop), the call is recorded as ended via the API."""
+    emulators.twilio.callbacks_before_hang_up_answer = callbacks_first
+
     def agent(c):
         c.say("Hello, this is Acme.")
         c.wait_closed()

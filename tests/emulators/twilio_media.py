@@ -255,6 +255,9 @@ class TwilioEmulator(EmulatorServer):
         self.callees: dict[str, object] = {}  # to_number -> script(Line) or "busy" / "no-answer"
         self.machines: dict[str, str] = {}  # to_number -> AnsweredBy for AMD (default human)
         self.amd_delay = 0.5
+        # Real Twilio may post the `completed` callback before its answer to our hang-up arrives;
+        # True makes that order certain (the stream's stop and the callback go out first).
+        self.callbacks_before_hang_up_answer = False
         self.lines: dict[str, EmulatedLine] = {}
         self.errors: list[str] = []
         self.callback_answers: list[tuple[str, int]] = []  # (url, status) of every callback we posted
@@ -295,7 +298,11 @@ class TwilioEmulator(EmulatorServer):
                 return _error(21220, "Call is not in-progress. Cannot redirect.", 400)
             status, twiml = request.form.get("Status"), request.form.get("Twiml")
             if status in ("completed", "canceled"):
-                threading.Thread(target=self.end, args=(call, "completed" if call.answered_at else "canceled")).start()
+                args = (call, "completed" if call.answered_at else "canceled")
+                if self.callbacks_before_hang_up_answer:
+                    self.end(*args)  # in this request's thread: the lock held here is re-entrant
+                else:
+                    threading.Thread(target=self.end, args=args).start()
             elif twiml:
                 number = ET.fromstring(twiml).findtext("Dial")
                 if not number:

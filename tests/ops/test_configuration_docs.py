@@ -13,7 +13,7 @@ from tests.support import ROOT, scaled
 
 DOC = ROOT / "docs" / "configuration.md"
 SHELL_SCRIPTS = [ROOT / "run.sh", *sorted((ROOT / "scripts").glob("*.sh"))]
-PYTHON_SOURCES = [ROOT / "worker.py", ROOT / "wsgi.py", *sorted((ROOT / "webapp").rglob("*.py"))]
+PYTHON_SOURCES = [ROOT / "worker.py", ROOT / "media.py", ROOT / "wsgi.py", *sorted((ROOT / "webapp").rglob("*.py"))]
 SHELL_BUILTINS = {"EPOCHREALTIME", "BASH_SOURCE", "PWD", "HOME", "PATH"}
 
 
@@ -64,6 +64,7 @@ def test_the_configuration_table_lists_every_variable_the_code_reads():
         ({"RATE_LIMIT": "plenty"}, "RATE_LIMIT"),
         ({"WEBHOOK_ALLOW_LOOPBACK": "perhaps"}, "WEBHOOK_ALLOW_LOOPBACK"),
         ({"TELEPHONY_PROVIDER": "carrier-pigeon"}, "TELEPHONY_PROVIDER"),
+        ({"MEDIA_PUBLIC_URL": "https://calls.example.com/media/twilio"}, "MEDIA_PUBLIC_URL"),
         ({"APP_ENV": "production", "SECRET_KEY": "", "DATABASE_URL": "", "REDIS_URL": ""}, "DATABASE_URL, REDIS_URL"),
         ({"APP_ENV": "production", "SECRET_KEY": "s", "DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://r",
           "TELEPHONY_PROVIDER": "elevenlabs", "ELEVENLABS_API_KEY": ""}, "ELEVENLABS_API_KEY"),
@@ -72,7 +73,7 @@ def test_the_configuration_table_lists_every_variable_the_code_reads():
 def test_a_bad_value_stops_start_up_and_names_the_variable(variables, named, tmp_path):
     env = {key: value for key, value in os.environ.items() if key not in variables}
     env.update(variables, INSTANCE_PATH=str(tmp_path))
-    commands = [[sys.executable, "worker.py"]]
+    commands = [[sys.executable, "worker.py"], [sys.executable, "media.py", "--port", "0"]]
     if variables.get("APP_ENV") == "production":  # the web side (wsgi.py, flask commands) checks the same way
         commands.append([sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo"])
     for command in commands:

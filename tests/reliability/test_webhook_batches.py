@@ -3,6 +3,10 @@ once, signed, with its own stable X-Webhook-Id, and each attempt is recorded on 
 
 import hashlib
 import hmac
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from tests.support import wait_until
 from webapp.services import webhooks
@@ -56,3 +60,82 @@ def test_a_delivery_dispatched_twice_is_sent_once(app, tenant, worker, receiver)
     tenant.api.post(f"/tasks/{later['id']}/execute")
     wait_until(lambda: receiver.requests_to("POST", "/after"), message="the later delivery")
     assert len(receiver.requests_to("POST", "/twice")) == 1
+
+
+def _engine(stack) -> sa.Engine:
+    return sa.create_engine(stack.database_url.replace("postgresql://", "postgresql+psycopg://"))
+
+
+def _deliveries_due_since_a_minute(stack, urls: list[str]) -> list[str]:
+    """A finished call with one call_completed-like delivery per URL, oldest first, all due for a
+    minute (so the sweep dispatches them together, in one batch); returns their ids."""
+    from webapp.models import Agent, Call, Organization, Task, WebhookDelivery
+    from webapp.models.base import utcnow
+
+    engine = _engine(stack)
+    minute_ago = utcnow() - timedelta(minutes=1)
+    try:
+        with Session(engine) as session:
+            org = Organization(name="Batch org")
+            session.add(org)
+            session.flush()
+            agent = Agent(organization_id=org.id, name="Agent", system_prompt="You confirm deliveries.")
+            session.add(agent)
+            session.flush()
+            task = Task(organization_id=org.id, agent_id=agent.id, name="Call Jane", to_number="+14155550123",
+                        status="completed")  # fmt: skip
+            session.add(task)
+            session.flush()
+            call = Call(organization_id=org.id, task_id=task.id, agent_id=agent.id, to_number=task.to_number,
+                        status="completed", provider="simulated", finalized_at=minute_ago,
+                        recording_status="none")  # fmt: skip
+            session.add(call)
+            session.flush()
+            deliveries = [
+                WebhookDelivery(organization_id=org.id, call_id=call.id, task_id=task.id, event_type=f"event_{n}",
+                                url=url, payload={"n": n}, status="pending", next_attempt_at=minute_ago,
+                                created_at=minute_ago + timedelta(seconds=n))
+                for n, url in enumerate(urls)
+            ]  # fmt: skip
+            session.add_all(deliveries)
+            session.commit()
+            return [delivery.id for delivery in deliveries]
+    finally:
+        engine.dispose()
+
+
+def _attempts_if_all_delivered(stack, count: int) -> list | None:
+    """Each delivery's attempts (with its status), once there are `count` and all are delivered."""
+    engine = _engine(stack)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text(
+                "SELECT d.id, d.status, d.attempt_count, a.number, a.status_code FROM webhook_deliveries d"
+                " JOIN webhook_attempts a ON a.delivery_id = d.id ORDER BY d.created_at, a.number"
+            )).all()  # fmt: skip
+    finally:
+        engine.dispose()
+    return rows if len(rows) == count and all(row.status == "delivered" for row in rows) else None
+
+
+def test_a_worker_killed_mid_batch_leaves_the_whole_batch_to_be_sent_again_under_the_same_ids(make_stack, receiver):
+    """A batch's attempts are committed together after its POSTs: a worker killed before that commit
+    (here: while the batch's second POST hangs, the first already made) recorded none of them,
+    so the sweep sends both again, each with its own X-Webhook-Id, and each is recorded once."""
+    hold = 10
+    stack = make_stack(WEBHOOK_TIMEOUT_SECONDS=hold + 2, REDISPATCH_AFTER_SECONDS=1, SWEEP_INTERVAL_SECONDS=0.3)
+    first, held = _deliveries_due_since_a_minute(stack, [f"{receiver.url}/first", f"{receiver.url}/held"])
+    receiver.delay_next(hold, path_prefix="/held")
+    doomed = stack.worker()
+    wait_until(lambda: receiver.requests_to("POST", "/first") and receiver.requests_to("POST", "/held"),
+               message="the batch's first POST made and its second under way")  # fmt: skip
+    doomed.kill()
+    stack.worker()
+
+    rows = wait_until(lambda: _attempts_if_all_delivered(stack, 2), timeout=90,
+                      message="both deliveries sent again and recorded")  # fmt: skip
+    assert [(row.id, row.attempt_count, row.number, row.status_code) for row in rows] == [
+        (first, 1, 1, 200), (held, 1, 1, 200)]  # the killed batch recorded nothing  # fmt: skip
+    for path, delivery_id in (("/first", first), ("/held", held)):
+        sent = receiver.requests_to("POST", path)
+        assert len(sent) == 2 and {r.headers["X-Webhook-Id"] for r in sent} == {delivery_id}

@@ -1,6 +1,6 @@
 """Twilio's side of bridged calls (TELEPHONY_PROVIDER=twilio): the TwiML that connects an
-answered call to our media socket, status and answering-machine callbacks, and the
-/media/twilio socket itself.
+answered call to our media socket (served by the media process, webapp/media/server.py), status
+and answering-machine callbacks.
 
 Every callback is checked with X-Twilio-Signature against PUBLIC_BASE_URL (403 when missing
 or wrong); the call id in the path is part of what Twilio signed."""
@@ -10,15 +10,13 @@ import logging
 from flask import Blueprint, Response, current_app, jsonify, request
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
-from ..extensions import db, sock
+from ..extensions import db
 from ..models import Call
 from ..services import engine
 from ..telephony.base import CallSnapshot
 from ..telephony.elevenlabs.webhooks import verify_twilio_signature
-from ..telephony.twilio.agent_socket import AgentSocket, no_delay
-from ..telephony.twilio.bridge import Bridge
 from ..telephony.twilio.provider import HANG_UP_NOTICES, status_snapshot
-from ..urls import base_url, websocket_url
+from ..urls import as_websocket, base_url
 from . import session, tokens
 
 log = logging.getLogger(__name__)
@@ -56,6 +54,10 @@ def _bridged_call(call_id: str) -> Call | None:
     return call
 
 
+def _stream_url() -> str:
+    return current_app.config.get("MEDIA_PUBLIC_URL") or as_websocket(base_url()) + session.STREAM_PATH
+
+
 def _twiml(response: VoiceResponse) -> Response:
     return Response(str(response), mimetype="text/xml")
 
@@ -71,7 +73,7 @@ def twiml(call_id: str):
         response.hangup()
         return _twiml(response)
     connect = Connect()
-    stream = connect.stream(url=websocket_url("media.twilio_stream"))
+    stream = connect.stream(url=_stream_url())
     stream.parameter(name="call_id", value=call.id)
     stream.parameter(name="token", value=tokens.issue(call.id, request.form.get("CallSid", "")))
     response.append(connect)
@@ -89,7 +91,7 @@ def status(call_id: str):
     duration = request.form.get("CallDuration")
     if duration and duration.isdigit() and snapshot.is_terminal:
         call.duration_seconds = call.duration_seconds or float(duration)
-    applied = engine.apply_snapshot(call, snapshot)
+    applied = engine.apply_snapshot(call, session.requested_end(call.id, snapshot))
     return jsonify({"received": True, "applied": applied, "call_id": call.id})
 
 
@@ -117,12 +119,3 @@ def answering_machine(call_id: str):
             error_message="An answering machine answered; the call was ended without a message."))  # fmt: skip
         session.hang_up(call.id, request.form.get("CallSid", ""))
     return jsonify({"received": True, "applied": True, "call_id": call.id})
-
-
-@sock.route("/media/twilio", bp=bp)
-def twilio_stream(ws):
-    """One Twilio media stream, bridged to the agent until either side ends."""
-    app = current_app._get_current_object()
-    db.session.remove()
-    no_delay(ws.sock)
-    Bridge(ws, session.AppHooks(app), lambda url, on_message, on_close: AgentSocket(url, on_message, on_close)).run()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import replace
 
 import redis
@@ -27,6 +28,7 @@ from . import tokens
 log = logging.getLogger(__name__)
 
 PROVIDER = "twilio"
+STREAM_PATH = "/media/twilio"  # on the media process (server.py)
 
 
 def control_key(call_id: str) -> str:
@@ -35,7 +37,7 @@ def control_key(call_id: str) -> str:
 
 
 def send_control(call_id: str, message: dict) -> None:
-    """Tell the bridge of a call, in whichever web process holds it, e.g. an AMD verdict."""
+    """Tell the bridge of a call, in whichever media process holds it, e.g. an AMD verdict."""
     from ..queues import redis_client
 
     events.publish(redis_client(), current_app.config["REDIS_NAMESPACE"], control_key(call_id), message)
@@ -64,6 +66,14 @@ class Writer:
                     db.session.rollback()
                 finally:
                     db.session.remove()
+                    self.jobs.task_done()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Until every job submitted so far has run (at most `timeout` seconds); True if they did."""
+        deadline = time.monotonic() + timeout
+        while self.jobs.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return not self.jobs.unfinished_tasks
 
 
 _writers: dict[int, Writer] = {}
@@ -94,8 +104,9 @@ def note_hang_up(call_id: str, reason: str) -> None:
         log.warning("could not note the hang-up of call %s: %s", call_id, exc)
 
 
-def _requested_end(call_id: str, snapshot: CallSnapshot) -> CallSnapshot:
-    """A `stop` after our own hang-up is `ended_via_api` (or cancelled), not the callee."""
+def requested_end(call_id: str, snapshot: CallSnapshot) -> CallSnapshot:
+    """A `stop` or a Twilio `completed` after our own hang-up is `ended_via_api` (or cancelled),
+    not the callee."""
     if snapshot.status != "completed" or snapshot.end_reason != "ended_by_callee":
         return snapshot
     from ..queues import redis_client
@@ -116,7 +127,7 @@ def record(call_id: str, snapshot: CallSnapshot, provider_data: dict | None) -> 
     call = db.session.get(Call, call_id)
     if call is None:
         return
-    snapshot = _requested_end(call_id, snapshot)
+    snapshot = requested_end(call_id, snapshot)
     if provider_data and any(call.provider_data.get(k) != v for k, v in provider_data.items()):
         call.provider_data = {**(call.provider_data or {}), **provider_data}
         if not engine.apply_snapshot(call, snapshot):
@@ -165,21 +176,23 @@ class AppHooks(Hooks):
 
     def authorize(self, parameters: dict, call_sid: str) -> CallContext:
         call_id = str(parameters.get("call_id") or "")
-        if not tokens.check(str(parameters.get("token") or ""), call_id, call_sid):
-            raise StreamRefused("the stream token is missing, expired or not for this call")
-        try:
-            call = db.session.get(Call, call_id)
-            if call is None or call.provider != PROVIDER or not call.is_active:
-                raise StreamRefused("the call is not an active bridged call")
-            context = call_context(call)
-        finally:
-            db.session.remove()
+        with self.app.app_context():
+            if not tokens.check(str(parameters.get("token") or ""), call_id, call_sid):
+                raise StreamRefused("the stream token is missing, expired or not for this call")
+            try:
+                call = db.session.get(Call, call_id)
+                if call is None or call.provider != PROVIDER or not call.is_active:
+                    raise StreamRefused("the call is not an active bridged call")
+                context = call_context(call)
+            finally:
+                db.session.remove()
         if not context.agent_id:
             raise StreamRefused("the call's agent has no ElevenLabs agent")
         return context
 
     def agent_url(self, context: CallContext) -> str:
-        return provider_gateway.provider().signed_url(context.agent_id)
+        with self.app.app_context():
+            return provider_gateway.provider().signed_url(context.agent_id)
 
     def controls(self, call_id: str):
         fanout = events.fanout_for(self.config["REDIS_URL"], self.config["REDIS_NAMESPACE"])

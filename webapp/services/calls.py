@@ -129,7 +129,10 @@ def hang_up(org_id: str, call_id: str, reason: str, via: str = "api") -> Call:
     if call.provider_call_id:
         try:
             polled = provider().poll(call_ref(call))
-            snapshot = polled if polled.is_terminal else replace(snapshot, turns=polled.turns)
+            if polled.is_terminal:
+                snapshot = _ended_on_request(polled, snapshot)
+            else:
+                snapshot = replace(snapshot, turns=polled.turns)
         except ProviderError:
             pass  # the local verdict stands; the final fetch will fill in the transcript
     if via == "dashboard" and snapshot.end_reason == "ended_via_api":
@@ -143,6 +146,13 @@ def hang_up(org_id: str, call_id: str, reason: str, via: str = "api") -> Call:
 
     engine.commit_staged(call, stage)
     return call
+
+
+def _ended_on_request(polled: CallSnapshot, verdict: CallSnapshot) -> CallSnapshot:
+    """The provider confirms the end and adds what it knows (transcript, duration, costs); who
+    ended the call is known here, not there (Twilio reads any hang-up as the callee's)."""
+    return replace(polled, status=verdict.status, end_reason=verdict.end_reason,
+                   failure_reason=verdict.failure_reason, error_message=verdict.error_message)  # fmt: skip
 
 
 def refresh_transcript(org_id: str, call_id: str) -> Call:

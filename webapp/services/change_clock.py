@@ -24,7 +24,7 @@ from .provider_gateway import call_ref, provider
 KEY = "calls:next-change"
 CLAIM_SECONDS = 10.0  # a claimed call is due again after this long if its sync never finished
 RETRY_SECONDS = 0.2  # a sync that failed (a concurrent writer) is tried again this soon
-BATCH = 200  # calls per claim (one transaction)
+BATCH = 50  # calls per claim (one transaction): a burst is published in steps, not after its last call
 PASS_SECONDS = 0.05  # a pass syncs every call that came due since the last one, started at most this often
 
 # Members due by ARGV[1], at most ARGV[3], re-scored to ARGV[2]: claimed by this caller only. Also

@@ -4,14 +4,15 @@ A delivery row is created in the transaction of the change it reports, due at `n
 it is dispatched after that commit (see dispatch_after_commit: deliveries due now are sent in
 batches). A worker killed mid-POST leaves the row due: the sweep sends it again, with the same
 X-Webhook-Id (the delivery id). A short Redis lease keeps two workers from sending the same
-delivery at once; the SSRF check (netguard) runs before every attempt.
+delivery at once; the SSRF check (netguard) runs at delivery time, once per receiver host and batch.
 """
 
 import json
 import logging
 import time
 from collections import Counter
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import requests
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from sqlalchemy import orm
 from ..extensions import db
 from ..models import Call, Organization, WebhookAttempt, WebhookDelivery, utcnow
 from ..models.base import new_id
-from ..netguard import UnsafeAddress, resolve_safe_addresses
+from ..netguard import AddressCheck, UnsafeAddress
 from ..outbox import after_commit, enqueue_after_commit
 from ..queues import end_leases, enqueue, job, lease_many, namespaced, redis_client
 from . import webhook_http
@@ -177,9 +178,10 @@ def deliver(delivery_id: str) -> str:
 
 def deliver_many(delivery_ids: list[str]) -> str:
     """One attempt at each delivery that is due, not settled and not being sent by another worker
-    right now (a Redis lease per delivery, taken for all of them in one round trip). Each attempt is
-    recorded and committed on its own. Deliveries not reached before the leases would run out go
-    back on the due list."""
+    right now (a Redis lease per delivery, taken for all of them in one round trip). The batch's
+    attempts are recorded together, in one transaction after its POSTs: a worker killed before that
+    commit leaves the rows due, and the sweep sends them again with the same X-Webhook-Id.
+    Deliveries not reached before the leases would run out go back on the due list."""
     taken = lease_many([f"delivery:{i}" for i in delivery_ids], lease_seconds())
     mine = [delivery_id for delivery_id, ok in zip(delivery_ids, taken, strict=True) if ok]
     if not mine:
@@ -191,14 +193,16 @@ def deliver_many(delivery_ids: list[str]) -> str:
     try:
         rows = db.session.execute(_DUE_ROWS.where(WebhookDelivery.id.in_(mine))).all()
         db.session.rollback()  # no transaction held open across the HTTP requests
-        left = []
+        addresses = AddressCheck(allow_loopback=current_app.config.get("WEBHOOK_ALLOW_LOOPBACK", False))
+        attempts, left = [], []
         for row in rows:
             if time.monotonic() - leased_at > budget:
                 left.append(row.id)
             elif row.next_attempt_at is not None and row.next_attempt_at > utcnow() + DUE_TOLERANCE:
                 outcomes["not due yet"] += 1  # a duplicate dispatch; the scheduled one comes later
             else:
-                outcomes[_attempt(row)] += 1
+                attempts.append(_attempt(row, addresses))
+        outcomes.update(_record(attempts))
         if left:
             push_due(left)
             outcomes["requeued"] += len(left)
@@ -212,17 +216,29 @@ _DUE_ROWS = (
               WebhookDelivery.attempt_count, WebhookDelivery.next_attempt_at, Organization.webhook_secret)
     .join(Organization, Organization.id == WebhookDelivery.organization_id)
     .where(WebhookDelivery.status.in_(("pending", "retrying")))
+    .order_by(WebhookDelivery.created_at, WebhookDelivery.id)  # oldest first
 )  # fmt: skip
 
 
-def _attempt(row) -> str:
-    number = row.attempt_count + 1
+@dataclass(frozen=True)
+class Attempt:
+    delivery_id: str
+    number: int
+    attempted_at: datetime
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+    retryable: bool
+
+
+def _attempt(row, addresses: AddressCheck) -> Attempt:
+    attempted_at = utcnow()
     started = time.perf_counter()
     retryable = False
     status_code = None
     error = None
     try:
-        resolve_safe_addresses(row.url, allow_loopback=current_app.config.get("WEBHOOK_ALLOW_LOOPBACK", False))
+        addresses.check(row.url)
         body = json.dumps(row.payload, separators=(",", ":")).encode()
         status_code = webhook_http.post(
             row.url, body, secret=row.webhook_secret, delivery_id=row.id, event_type=row.event_type,
@@ -239,34 +255,44 @@ def _attempt(row) -> str:
         error = f"{type(exc).__name__}: {exc}"[:500]
         retryable = True
     latency_ms = int((time.perf_counter() - started) * 1000)
-    return _record(row.id, number, status_code, latency_ms, error, retryable=retryable)
+    return Attempt(row.id, row.attempt_count + 1, attempted_at, status_code, latency_ms, error, retryable)
 
 
-def _record(delivery_id: str, number: int, status_code, latency_ms: int, error, *, retryable: bool) -> str:
-    """The attempt and the delivery's new state, committed together (plain statements: nothing is
-    loaded into the session)."""
+_ATTEMPTS = WebhookAttempt.__table__
+_DELIVERIES = WebhookDelivery.__table__
+_SETTLE = (
+    _DELIVERIES.update()
+    .where(_DELIVERIES.c.id == sa.bindparam("delivery_id"))
+    .values(status=sa.bindparam("new_status"), attempt_count=sa.bindparam("number"),
+            next_attempt_at=sa.bindparam("next_at"), delivered_at=sa.bindparam("settled_at"))
+)  # fmt: skip
+
+
+def _record(attempts: list[Attempt]) -> Counter:
+    """Every attempt and its delivery's new state, committed together: two statements for the whole
+    batch (core, executemany), nothing loaded into the session. Returns how many of each status."""
+    if not attempts:
+        return Counter()
     delays = retry_delays()
     now = utcnow()
-    if error is None:
-        values = {"status": "delivered", "delivered_at": now, "next_attempt_at": None}
-    elif retryable and number <= len(delays):
-        values = {"status": "retrying", "next_attempt_at": now + timedelta(seconds=delays[number - 1])}
-        enqueue_after_commit(deliver, delivery_id, at=values["next_attempt_at"])
-    else:
-        values = {"status": "failed", "next_attempt_at": None}
-    db.session.execute(
-        sa.insert(WebhookAttempt).values(
-            delivery_id=delivery_id, number=number, status_code=status_code, latency_ms=latency_ms, error=error
-        )
-    )
-    db.session.execute(
-        sa.update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id)
-        .values(attempt_count=number, **values)
-        .execution_options(synchronize_session=False)
-    )
+    settled = []
+    for attempt in attempts:
+        status, next_at = "failed", None
+        if attempt.error is None:
+            status = "delivered"
+        elif attempt.retryable and attempt.number <= len(delays):
+            status, next_at = "retrying", now + timedelta(seconds=delays[attempt.number - 1])
+            enqueue_after_commit(deliver, attempt.delivery_id, at=next_at)
+        settled.append({"delivery_id": attempt.delivery_id, "number": attempt.number, "new_status": status,
+                        "next_at": next_at, "settled_at": now if status == "delivered" else None})  # fmt: skip
+    connection = db.session.connection()
+    connection.execute(_ATTEMPTS.insert(), [
+        {"delivery_id": a.delivery_id, "number": a.number, "attempted_at": a.attempted_at,
+         "status_code": a.status_code, "latency_ms": a.latency_ms, "error": a.error} for a in attempts
+    ])  # fmt: skip
+    connection.execute(_SETTLE, settled)
     db.session.commit()
-    return values["status"]
+    return Counter(row["new_status"] for row in settled)
 
 
 def deliveries_for_call(org_id: str, call_id: str) -> list[WebhookDelivery]:

@@ -1,10 +1,11 @@
 """The media bridge: one Twilio media stream relayed to one ElevenLabs agent conversation.
 
-Threads per call: the stream handler's (Twilio → agent, key presses, control messages, end
-deadlines) and the agent socket's reader (agent → Twilio, pings, transcripts, tools); each
-socket's own reader thread stays inside simple-websocket. Audio is never decoded: base64
-µ-law payloads pass through as they are. Everything slow (database writes, Twilio REST calls)
-goes through `hooks`, which run it off the audio path.
+`Bridge` is the call's state machine and does no I/O of its own: a driver (webapp/media/server.py,
+one asyncio loop for every call) tells it what arrived from either socket and when a tick passes,
+and it answers by sending frames through the `twilio` and `agent` outboxes the driver gave it
+(objects with `send(frame)`, `close(...)` and `connected`). Audio is never decoded: base64 µ-law
+payloads pass through as they are. Everything slow (database reads and writes, Twilio REST calls)
+goes through `hooks`, which the driver runs off the loop.
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ from __future__ import annotations
 import base64
 import logging
 import queue
-import threading
 import time
 from dataclasses import dataclass, field
-
-from simple_websocket import ConnectionClosed
 
 from ..base import CallSnapshot, Turn
 from . import agent_messages as agent
@@ -26,7 +24,7 @@ from .keypad import Keypad
 
 log = logging.getLogger(__name__)
 
-TICK_SECONDS = 0.1  # how often the stream loop looks at control messages and deadlines
+TICK_SECONDS = 0.1  # how often the driver calls tick(): it looks at control messages and deadlines
 FINAL_AUDIO_TIMEOUT_SECONDS = 20.0  # longest wait for the goodbye to play before hanging up
 LINGER_SECONDS = 5.0  # after the verdict, how long to wait for Twilio's own `stop`
 MAX_EARLY_FRAMES = 500  # callee audio kept while the agent connects (10 s)
@@ -51,7 +49,8 @@ class CallContext:
 
 
 class Hooks:
-    """What the bridge asks of the application; the web layer implements it."""
+    """What the bridge asks of the application (webapp/media/session.py); the driver runs the slow
+    ones (authorize, agent_url, controls) off its loop, and the others only queue work."""
 
     def authorize(self, parameters: dict, call_sid: str) -> CallContext:  # raises StreamRefused
         raise NotImplementedError
@@ -76,13 +75,9 @@ class Hooks:
 
 
 class Bridge:
-    def __init__(self, twilio_ws, hooks: Hooks, connect_agent):
-        """`connect_agent(url, on_message, on_close)` opens the agent socket (an AgentSocket)."""
-        self.twilio = twilio_ws
+    def __init__(self, twilio, hooks: Hooks):
+        self.twilio = twilio
         self.hooks = hooks
-        self.connect_agent = connect_agent
-        self.lock = threading.RLock()
-        self.twilio_lock = threading.Lock()
         self.start: stream.StreamStart | None = None
         self.context: CallContext | None = None
         self.agent = None
@@ -96,76 +91,63 @@ class Bridge:
         self.turns: list[Turn] = []
         self.events: list[dict] = []
         self.verdict: CallSnapshot | None = None
+        self.linger_until: float | None = None
         self.agent_ended_at: float | None = None
         self.voicemail = False
         self.keypad: Keypad | None = None
         self.controls = None
         self.stats = {"to_agent": 0, "to_twilio": 0, "dropped_after_interruption": 0}
 
-    # -- the stream handler's thread -------------------------------------------------------
-    def run(self) -> None:
-        try:
-            if self._await_start():
-                self._relay_stream()
-        except ConnectionClosed:
-            self._finish(CallSnapshot(status="completed", end_reason="ended_by_callee"))
-        except stream.StreamProtocolError as exc:
-            log.warning("media stream closed: %s", exc)
-            self._fail(f"Twilio media stream error: {exc}", hang_up=True)
-        finally:
-            self._close_agent()
-            if self.controls is not None:
-                self.hooks.release(self.context.call_id, self.controls)
-
-    def _await_start(self) -> bool:
-        while True:
-            message = stream.parse(self.twilio.receive())
-            if message["event"] == "connected":
-                continue
-            if message["event"] != "start":
-                raise stream.StreamProtocolError(f"`{message['event']}` before `start`")
-            self.start = stream.read_start(message)
-            break
+    # -- opening: `start`, then the call's context, then the agent socket -------------------
+    def on_opening(self, raw) -> bool:
+        """A frame before the stream started; True once it was `start` (then `self.start` is set)."""
+        message = stream.parse(raw)
+        if message["event"] == "connected":
+            return False
+        if message["event"] != "start":
+            raise stream.StreamProtocolError(f"`{message['event']}` before `start`")
+        self.start = stream.read_start(message)
         if self.start.encoding != stream.MULAW or self.start.sample_rate != 8000:
             raise stream.StreamProtocolError(f"unexpected media format {self.start.encoding}/{self.start.sample_rate}")
-        try:
-            self.context = self.hooks.authorize(self.start.parameters, self.start.call_sid)
-        except StreamRefused as exc:
-            log.warning("media stream refused for CallSid %s: %s", self.start.call_sid, exc)
-            self.twilio.close(1008, "invalid stream token")
-            return False
-        self.keypad = Keypad(self.context.dtmf_rules)
-        self.controls = self.hooks.controls(self.context.call_id)
-        try:
-            url = self.hooks.agent_url(self.context)
-            self.agent = self.connect_agent(url, self._on_agent_message, self._on_agent_close)
-            self.agent.send(agent.initiation(self.context.dynamic_variables, self.context.first_message))
-        except Exception as exc:  # noqa: BLE001 - any failure to reach the agent ends the call with its reason
-            log.warning("agent socket for call %s could not be opened: %s", self.context.call_id, exc)
-            self._fail(f"Could not connect to the ElevenLabs agent: {exc}", hang_up=True)
-            return False
         return True
 
-    def _relay_stream(self) -> None:
-        linger_until = None
-        while True:
-            raw = self.twilio.receive(timeout=TICK_SECONDS)
-            if raw is not None:
-                if self._on_twilio(stream.parse(raw)):
-                    return
-            elif not self.twilio.connected:
-                self._fail("The Twilio media stream closed without a stop message", hang_up=True)
-                return
-            self._tick()
-            if self.verdict is not None:
-                # decided (hang-up or transfer on its way through Twilio's API): Twilio ends the
-                # stream itself; closing it first would run the next TwiML verb, i.e. hang up
-                linger_until = linger_until or time.monotonic() + LINGER_SECONDS
-                if time.monotonic() > linger_until:
-                    return
+    def refuse(self, exc: StreamRefused) -> None:
+        log.warning("media stream refused for CallSid %s: %s", self.start.call_sid, exc)
+        self.twilio.close(1008, "invalid stream token")
 
-    def _on_twilio(self, message: dict) -> bool:
+    def begin(self, context: CallContext, controls) -> None:
+        """The stream is the call's (`hooks.authorize`); `controls` is its inbox of control messages."""
+        self.context = context
+        self.keypad = Keypad(context.dtmf_rules)
+        self.controls = controls
+
+    def agent_opened(self, agent_outbox) -> None:
+        self.agent = agent_outbox
+        self.agent.send(agent.initiation(self.context.dynamic_variables, self.context.first_message))
+
+    def agent_unreachable(self, exc: Exception) -> None:
+        log.warning("agent socket for call %s could not be opened: %s", self.context.call_id, exc)
+        self._fail(f"Could not connect to the ElevenLabs agent: {exc}", hang_up=True)
+
+    def stream_failed(self, exc: stream.StreamProtocolError) -> None:
+        log.warning("media stream closed: %s", exc)
+        self._fail(f"Twilio media stream error: {exc}", hang_up=True)
+
+    def stream_closed(self) -> None:
+        """The Twilio socket closed without a `stop`."""
+        self._finish(CallSnapshot(status="completed", end_reason="ended_by_callee"))
+
+    def end(self) -> None:
+        """The stream is over: close the agent socket, stop listening for controls."""
+        self._close_agent()
+        if self.controls is not None:
+            self.hooks.release(self.context.call_id, self.controls)
+            self.controls = None
+
+    # -- from Twilio -------------------------------------------------------------------------
+    def on_twilio(self, raw) -> bool:
         """Handle one frame from Twilio; True once the stream is over."""
+        message = stream.parse(raw)
         kind = message["event"]
         if kind == "media":
             media = message.get("media") or {}
@@ -176,7 +158,7 @@ class Bridge:
             if timestamp is not None:
                 self.stream_ms = int(timestamp)
             if self.agent_ready:
-                if self.early:  # sent from this thread only, so they stay in order
+                if self.early:
                     early, self.early = self.early, []
                     for frame in early:
                         self.agent.send(agent.user_audio(frame))
@@ -185,8 +167,7 @@ class Bridge:
             elif len(self.early) < MAX_EARLY_FRAMES:
                 self.early.append(payload)
         elif kind == "mark":
-            with self.lock:
-                self.pending_marks.discard((message.get("mark") or {}).get("name"))
+            self.pending_marks.discard((message.get("mark") or {}).get("name"))
         elif kind == "dtmf":
             self._on_callee_key(str((message.get("dtmf") or {}).get("digit", "")))
         elif kind == "stop":
@@ -194,18 +175,25 @@ class Bridge:
             return True
         return False
 
-    def _tick(self) -> None:
+    def tick(self) -> bool:
+        """Control messages and deadlines, every TICK_SECONDS; True once the stream should close."""
         if self.controls is not None:
             while True:
                 try:
                     self._on_control(self.controls.get_nowait())
                 except queue.Empty:
                     break
-        with self.lock:
-            ended = self.agent_ended_at
-            played = not self.pending_marks
-        if ended and self.verdict is None and (played or time.monotonic() - ended > FINAL_AUDIO_TIMEOUT_SECONDS):
+        if self.agent_ended_at and self.verdict is None and self._goodbye_played():
             self._agent_finished()
+        if self.verdict is None:
+            return False
+        # decided (hang-up or transfer on its way through Twilio's API): Twilio ends the stream
+        # itself; closing it first would run the next TwiML verb, i.e. hang up
+        self.linger_until = self.linger_until or time.monotonic() + LINGER_SECONDS
+        return time.monotonic() > self.linger_until
+
+    def _goodbye_played(self) -> bool:
+        return not self.pending_marks or time.monotonic() - self.agent_ended_at > FINAL_AUDIO_TIMEOUT_SECONDS
 
     def _on_control(self, message: dict) -> None:
         if message.get("type") == "answering_machine" and message.get("action") == "hang_up":
@@ -241,7 +229,7 @@ class Bridge:
         """Press keys on the line: DTMF tones as µ-law media frames, then a mark."""
         audio = digits_audio(digits)
         for chunk in frames(audio):
-            self._to_twilio(stream.media(self.start.stream_sid, base64.b64encode(chunk).decode()))
+            self.twilio.send(stream.media(self.start.stream_sid, base64.b64encode(chunk).decode()))
         self._mark("keys")
         self._event({"type": "keys_sent", "digits": digits})
 
@@ -253,8 +241,8 @@ class Bridge:
             self.hooks.transfer(self.context.call_id, self.start.call_sid, to_number)
         self._close_agent()
 
-    # -- the agent socket's reader thread ---------------------------------------------------
-    def _on_agent_message(self, raw: str) -> None:
+    # -- from the agent ----------------------------------------------------------------------
+    def on_agent_message(self, raw: str) -> None:
         try:
             message = agent.parse(raw)
             kind, event = message["type"], agent.event(message)
@@ -286,7 +274,7 @@ class Bridge:
             CallSnapshot(status="in_progress"),
             {"conversation_id": conversation_id, "stream_sid": self.start.stream_sid},
         )
-        self.agent_ready = True  # the stream thread sends the audio kept meanwhile, then the rest
+        self.agent_ready = True  # the next Twilio frame sends the audio kept meanwhile, then itself
 
     def _on_agent_audio(self, event: dict) -> None:
         event_id = int(event.get("event_id") or 0)
@@ -296,22 +284,20 @@ class Bridge:
         payload = event.get("audio_base_64")
         if not payload or self.verdict is not None:
             return
-        self._to_twilio(stream.media(self.start.stream_sid, payload))
+        self.twilio.send(stream.media(self.start.stream_sid, payload))
         self.stats["to_twilio"] += 1
         self._mark(str(event_id))
 
     def _mark(self, label: str) -> None:
-        with self.lock:
-            self.mark_count += 1
-            name = f"{label}.{self.mark_count}"
-            self.pending_marks.add(name)
-        self._to_twilio(stream.mark(self.start.stream_sid, name))
+        self.mark_count += 1
+        name = f"{label}.{self.mark_count}"
+        self.pending_marks.add(name)
+        self.twilio.send(stream.mark(self.start.stream_sid, name))
 
     def _on_interruption(self, event: dict) -> None:
-        with self.lock:
-            self.last_interrupted = max(self.last_interrupted, int(event.get("event_id") or 0))
-            self.pending_marks.clear()  # Twilio echoes them after the clear; they no longer count
-        self._to_twilio(stream.clear(self.start.stream_sid))
+        self.last_interrupted = max(self.last_interrupted, int(event.get("event_id") or 0))
+        self.pending_marks.clear()  # Twilio echoes them after the clear; they no longer count
+        self.twilio.send(stream.clear(self.start.stream_sid))
 
     def _on_tool_call(self, call: dict) -> None:
         name, call_id = call.get("tool_name"), call.get("tool_call_id") or ""
@@ -334,12 +320,11 @@ class Bridge:
         else:
             self.agent.send(agent.tool_result(call_id, f"Unknown tool {name!r}", is_error=True))
 
-    def _on_agent_close(self, code: int, reason: str) -> None:
+    def on_agent_close(self, code: int, reason: str) -> None:
         if self.verdict is not None:
             return
         if code == 1000:
-            with self.lock:
-                self.agent_ended_at = time.monotonic()  # the stream loop hangs up once the goodbye played
+            self.agent_ended_at = time.monotonic()  # tick() hangs up once the goodbye played
         else:
             detail = f" ({code}{': ' + reason if reason else ''})"
             self._fail(f"The ElevenLabs agent connection dropped{detail}", hang_up=True)
@@ -356,13 +341,12 @@ class Bridge:
             return
         now = self.now_seconds()
         spoken = max(len(text.split()), 1) / WORDS_PER_SECOND
-        with self.lock:
-            previous_end = self.turns[-1].end_seconds if self.turns else 0.0
-            if role == "agent":
-                start, end = now, now + spoken
-            else:
-                start, end = max(previous_end, now - spoken), now
-            self.turns.append(Turn(role=role, text=text, start_seconds=start, end_seconds=max(end, start)))
+        previous_end = self.turns[-1].end_seconds if self.turns else 0.0
+        if role == "agent":
+            start, end = now, now + spoken
+        else:
+            start, end = max(previous_end, now - spoken), now
+        self.turns.append(Turn(role=role, text=text, start_seconds=start, end_seconds=max(end, start)))
         self._publish()
         if role == "user" and self.start is not None:
             keys = self.keypad.navigation_keys(text)
@@ -370,29 +354,26 @@ class Bridge:
                 self.send_keys(keys)
 
     def _correct(self, text: str) -> None:
-        with self.lock:
-            for index in range(len(self.turns) - 1, -1, -1):
-                if self.turns[index].role == "agent":
-                    old = self.turns[index]
-                    self.turns[index] = Turn("agent", text.strip(), old.start_seconds, old.end_seconds)
-                    break
+        for index in range(len(self.turns) - 1, -1, -1):
+            if self.turns[index].role == "agent":
+                old = self.turns[index]
+                self.turns[index] = Turn("agent", text.strip(), old.start_seconds, old.end_seconds)
+                break
         self._publish()
 
     def _event(self, event: dict) -> None:
-        with self.lock:
-            self.events.append({**event, "at_seconds": round(self.now_seconds(), 2)})
+        self.events.append({**event, "at_seconds": round(self.now_seconds(), 2)})
 
     def _with_turns(self, snapshot: CallSnapshot) -> CallSnapshot:
-        with self.lock:
-            return CallSnapshot(
-                status=snapshot.status,
-                turns=tuple(self.turns),
-                failure_reason=snapshot.failure_reason,
-                end_reason=snapshot.end_reason,
-                events=tuple(self.events),
-                error_message=snapshot.error_message,
-                duration_seconds=round(self.now_seconds(), 2) if snapshot.is_terminal else None,
-            )
+        return CallSnapshot(
+            status=snapshot.status,
+            turns=tuple(self.turns),
+            failure_reason=snapshot.failure_reason,
+            end_reason=snapshot.end_reason,
+            events=tuple(self.events),
+            error_message=snapshot.error_message,
+            duration_seconds=round(self.now_seconds(), 2) if snapshot.is_terminal else None,
+        )
 
     def _publish(self) -> None:
         if self.context is not None:
@@ -400,11 +381,10 @@ class Bridge:
 
     # -- ending ----------------------------------------------------------------------------
     def _decide(self, snapshot: CallSnapshot) -> bool:
-        with self.lock:
-            if self.verdict is not None:
-                return False
-            self.verdict = snapshot
-            return True
+        if self.verdict is not None:
+            return False
+        self.verdict = snapshot
+        return True
 
     def _finish(self, snapshot: CallSnapshot, hang_up: bool = False) -> None:
         if self.context is None or not self._decide(snapshot):
@@ -435,14 +415,6 @@ class Bridge:
     def _close_agent(self) -> None:
         if self.agent is not None and self.agent.connected:
             self.agent.close()
-
-    # -- sending -------------------------------------------------------------------------
-    def _to_twilio(self, frame: str) -> None:
-        with self.twilio_lock:
-            try:
-                self.twilio.send(frame)
-            except (ConnectionClosed, OSError):
-                pass
 
     def _to_agent(self, frame: str) -> None:
         if self.agent is not None:
