@@ -79,7 +79,9 @@ def watch_pool(engine: sa.Engine, ping_idle_seconds: float) -> None:
 @dataclass
 class _DirectRead:
     """A statement compiled once, to run on the driver's cursor: its SQL, its column labels, and
-    each column's result processor (known from the first execution's column types)."""
+    each column's result processor (known from the first execution's column types). It reads what
+    SQLAlchemy's own execution reads from a compilation (`_result_columns`, `_bind_processors`),
+    and tests/api/test_read_path.py compares what it answers with what the ORM answers."""
 
     compiled: sa.sql.compiler.SQLCompiler
     labels: tuple[str, ...]
@@ -92,7 +94,7 @@ class _DirectRead:
             if self.processors is None:
                 dialect = self.compiled.dialect
                 self.processors = tuple(
-                    column[3]._cached_result_processor(dialect, description.type_code)
+                    column.type._cached_result_processor(dialect, description.type_code)
                     for column, description in zip(self.compiled._result_columns, cursor.description, strict=True)
                 )
             fetched = cursor.fetchall()
@@ -125,7 +127,7 @@ def _direct_read(engine: sa.Engine, statement) -> _DirectRead | None:
     if engine.dialect.name == "postgresql":
         compiled = statement.compile(dialect=engine.dialect)
         if not compiled._bind_processors and "POSTCOMPILE" not in compiled.string:
-            direct = _DirectRead(compiled, tuple(column[0] for column in compiled._result_columns))
+            direct = _DirectRead(compiled, tuple(column.keyname for column in compiled._result_columns))
     known[statement] = direct
     return direct
 
