@@ -4,7 +4,8 @@ socket on the other (bench/bridge_peers.py), 20 ms frames both ways in real time
 
 Measured: latency per frame through the bridge both ways (end to end between the two peers: two
 loopback hops and the bridge, so an upper bound of what the bridge adds), frames lost or
-reordered, pongs missed, CPU and memory of the media process per call; then more and more calls
+reordered, pongs missed, CPU (once every call is open: relaying alone) and memory of the media
+process per call; then more and more calls
 until p99 passes 5 ms or a frame is lost, for the most one process holds."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import requests
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -30,6 +32,7 @@ from .cpu import CpuMeter
 from .env import BenchEnv, Process, free_port, wait_for_http
 from .seed import copy_rows, create_org, new_id
 
+RAMP_SECONDS = 2.0  # twilio_calls opens the calls over this long
 GOAL_P99_MS = 1.0
 CAPACITY_P99_MS = 5.0
 AGENT_ID = "agent_bench"
@@ -68,6 +71,13 @@ def _peers_cpu_seconds(agent: Process) -> float:
     """The emulated far ends: the agent peer's process and this one (the Twilio side)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     return _cpu_seconds(agent.pid) + own.ru_utime + own.ru_stime
+
+
+def _health(url: str) -> dict:
+    try:
+        return requests.get(url + "/healthz", timeout=30).json()
+    except (requests.RequestException, ValueError):
+        return {}
 
 
 def _rss_mib(pid: int) -> float:
@@ -122,10 +132,20 @@ def _step(env: BenchEnv, media: Process, url: str, org, count: int, seconds: flo
     meter = CpuMeter(media.pid)
     meter.start()
     peers_before = _peers_cpu_seconds(agent)
+    steady = {}  # from the end of the warm-up (every call open) to the end: the relaying alone
+    threading.Timer(
+        RAMP_SECONDS + warmup, lambda: steady.update(at=time.monotonic(), cpu=_cpu_seconds(media.pid))
+    ).start()
+    lag = {}  # the media process's own loop lag over the last 10 s of streaming
+    threading.Timer(
+        RAMP_SECONDS + warmup + seconds - 0.5, lambda: lag.update(_health(url).get("loop_lag_ms") or {})
+    ).start()
     profiler = profile.maybe_profile(media.pid, f"bridge-{count}")
     started = time.monotonic()
-    twilio_side = asyncio.run(twilio_calls(url.replace("http://", "ws://") + "/media/twilio", calls, seconds, warmup))
+    stream_url = url.replace("http://", "ws://") + "/media/twilio"
+    twilio_side = asyncio.run(twilio_calls(stream_url, calls, seconds, warmup, ramp_s=RAMP_SECONDS))
     elapsed = time.monotonic() - started
+    steady_cpu, steady_seconds = _cpu_seconds(media.pid) - steady["cpu"], time.monotonic() - steady["at"]
     cpu = meter.stop()
     peers_cpu = _peers_cpu_seconds(agent) - peers_before
     if profiler:
@@ -143,11 +163,14 @@ def _step(env: BenchEnv, media: Process, url: str, org, count: int, seconds: flo
         "conversations_opened": agent_side.get("conversations"),
         "pongs_missing": agent_side.get("pongs_missing"),
         "errors": (twilio_side["errors"] + agent_side.get("errors", []))[:10],
+        "media_loop_lag_ms": lag,
         "media_cpu_seconds": round(cpu["server"], 2),
         "peers_cpu_seconds": round(peers_cpu, 2),
         "other_cpu_seconds": round(cpu["other"] - peers_cpu, 2),
-        "cpu_percent_of_a_core_per_call": round(100 * cpu["server"] / elapsed / count, 3),
-        "cpu_us_per_frame_relayed": round(1e6 * cpu["server"] / max(up.get("frames", 0) + down.get("frames", 0), 1), 1),
+        "cpu_percent_of_a_core_per_call": round(100 * steady_cpu / steady_seconds / count, 3),
+        "cpu_us_per_frame_relayed": round(
+            1e6 * steady_cpu / max(up.get("measured", 0) + down.get("measured", 0), 1), 1
+        ),
         "rss_idle_mib": round(idle_rss, 1),
         "rss_peak_mib": round(peak["rss"], 1),
         "rss_per_call_kib": round((peak["rss"] - idle_rss) * 1024 / count, 1),

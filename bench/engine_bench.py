@@ -220,6 +220,9 @@ def _level(env, app, org, level, shape, base, conductor, monitor, receiver, done
     records = clients.results()
     samples = monitor.since(started)
     latest = monitor.latest()
+    with env.connect() as conn:
+        failed = conn.execute("SELECT count(*) FROM calls WHERE status = 'failed' AND id = ANY(%s)",
+                              (call_ids,)).fetchone()[0]  # fmt: skip
     lags = _transcript_lags_ms(env, records)
     lag = latency_summary(lags["turn"])
     peak_active = max((sample.active for sample in samples), default=0)
@@ -229,6 +232,7 @@ def _level(env, app, org, level, shape, base, conductor, monitor, receiver, done
         "seconds_to_dispatch": round(in_flight_in, 1),
         "seconds_until_all_placed": round(all_placed - started, 1) if all_placed else None,
         "peak_active_calls": peak_active,
+        "failed_calls": failed,  # every conversation completes unless something went wrong
         "transcript_lag_ms": lag,
         "transcript_lag_split_ms": {part: latency_summary(lags[part]) for part in ("to_worker", "to_socket")},
         "sampled_calls": len({call_id for call_id, _, _ in records}),

@@ -116,6 +116,7 @@ def test_bridged_calls(run_smoke):
         assert bridge[direction]["frames"] > 0
     assert 0 < bridge["twilio_to_agent"]["frames"] <= bridge["sent_to_agent"]  # a call may end before its agent answers
     assert bridge["pongs_missing"] == 0
+    assert bridge["media_cpu_seconds"] > 0 and bridge["cpu_us_per_frame_relayed"] > 0  # the media process's own
 
 
 def test_campaign_pacing(run_smoke):

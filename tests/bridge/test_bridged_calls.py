@@ -180,6 +180,19 @@ def test_agent_socket_dropping_ends_the_call(account, emulators):
     twilio_hung_up(emulators, number)
 
 
+def test_an_agent_message_the_bridge_cannot_handle_ends_the_call(account, emulators):
+    def agent(c):
+        c.say("Hello, this is Acme.")
+        c.send({"type": "audio", "audio_event": {"audio_base_64": "//8=", "event_id": "not-a-number"}})
+        c.wait_closed()
+
+    call_id, number, _ = bridged_call(account, emulators, script=agent)
+    call = finished(account, call_id)
+    assert call["status"] == "failed" and call["failure_reason"] == "provider_error", call
+    assert "a message could not be handled" in call["error_message"]
+    twilio_hung_up(emulators, number)
+
+
 @pytest.mark.parametrize("callbacks_first", [False, True], ids=["answer-first", "callbacks-first"])
 def test_end_via_api_hangs_up_through_twilio(account, emulators, callbacks_first):
     """Whichever reaches us first, Twilio's answer to the hang-up or its `completed` callback

@@ -16,6 +16,7 @@ import gc
 import json
 import logging
 import signal
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
@@ -35,6 +36,8 @@ HEALTH_PATH = "/healthz"
 SLOW_WORK_THREADS = 8  # stream openings waiting on the database or ElevenLabs at once
 MAX_FRAME_BYTES = 1024 * 1024
 SHUTDOWN_WRITES_SECONDS = 10.0
+LAG_PROBE_SECONDS = 0.01
+LAG_WINDOW = 1000  # the last 10 s
 
 
 class Outbox:
@@ -84,18 +87,41 @@ class Outbox:
             await self.closer
 
 
+class LoopLag:
+    """How late the loop runs what is due: a wake-up every LAG_PROBE_SECONDS, the delay of the last
+    LAG_WINDOW of them kept. Every frame waits about as long as this before the bridge sees it."""
+
+    def __init__(self):
+        self.delays_ms: deque[float] = deque(maxlen=LAG_WINDOW)
+
+    async def run(self) -> None:
+        while True:
+            due = time.monotonic() + LAG_PROBE_SECONDS
+            await asyncio.sleep(LAG_PROBE_SECONDS)
+            self.delays_ms.append(max(0.0, (time.monotonic() - due) * 1000))
+
+    def summary(self) -> dict:
+        ordered = sorted(self.delays_ms)
+        if not ordered:
+            return {}
+        return {"p50": round(ordered[len(ordered) // 2], 2), "p99": round(ordered[int(len(ordered) * 0.99)], 2),
+                "max": round(ordered[-1], 2)}  # fmt: skip
+
+
 class MediaServer:
     def __init__(self, hooks: session.AppHooks, agent_open_timeout: float):
         self.hooks = hooks
         self.agent_open_timeout = agent_open_timeout
         self.executor = ThreadPoolExecutor(SLOW_WORK_THREADS, thread_name_prefix="media-slow")
         self.calls = 0
+        self.lag = LoopLag()
 
     def process_request(self, connection, request):
         """Plain HTTP on the same port: the health check; anything but the stream path is not here."""
         path = urlsplit(request.path).path
         if path == HEALTH_PATH:
-            response = connection.respond(200, json.dumps({"ok": True, "calls": self.calls}) + "\n")
+            health = {"ok": True, "calls": self.calls, "loop_lag_ms": self.lag.summary()}
+            response = connection.respond(200, json.dumps(health) + "\n")
             response.headers["Content-Type"] = "application/json"
             return response
         if path != session.STREAM_PATH:
@@ -148,6 +174,7 @@ class MediaServer:
         agent = bridge.agent
 
         async def from_agent():
+            code, reason = None, ""
             try:
                 async for raw in agent.ws:
                     bridge.on_agent_message(raw)
@@ -155,8 +182,12 @@ class MediaServer:
                     await agent.flush()
             except ConnectionClosed:
                 pass
-            bridge.on_agent_close(agent.ws.close_code or 1006, agent.ws.close_reason or "")
+            except Exception:  # a message the bridge could not handle: the conversation cannot go on
+                log.exception("call %s: an agent message could not be handled", bridge.context.call_id)
+                code, reason = 1011, "a message could not be handled"
+            bridge.on_agent_close(code or agent.ws.close_code or 1006, reason or agent.ws.close_reason or "")
             await twilio.flush()
+            await agent.flush()
 
         async def ticks():
             while True:
@@ -191,6 +222,8 @@ async def serve_media(app, host: str, port: int) -> None:
     async with serve(server.stream, host, port, process_request=server.process_request, compression=None,
                      max_size=MAX_FRAME_BYTES, max_queue=None):  # fmt: skip
         log.info("media process serving ws://%s:%s%s", host, port, session.STREAM_PATH)
+        probe = asyncio.create_task(server.lag.run())
         await stop
+        probe.cancel()
     if not await loop.run_in_executor(None, server.hooks.writer.wait_idle, SHUTDOWN_WRITES_SECONDS):
         log.warning("stopped with bridge records still unwritten")
