@@ -24,7 +24,7 @@ def initiation(dynamic_variables: dict, first_message: str | None = None) -> str
 
 
 def user_audio(payload_b64: str) -> str:
-    return '{"user_audio_chunk":"' + payload_b64 + '"}'  # base64 needs no escaping
+    return '{"user_audio_chunk":' + json.dumps(payload_b64) + "}"  # every frame: no dict to build
 
 
 def pong(event_id) -> str:

@@ -54,12 +54,15 @@ def read_start(message: dict) -> StreamStart:
     )
 
 
+# media and mark go out with every agent audio chunk: the JSON is put together from its strings
+# (json.dumps of one string is the encoder's fast path), not from a dict each time
 def media(stream_sid: str, payload_b64: str) -> str:
-    return json.dumps({"event": "media", "streamSid": stream_sid, "media": {"payload": payload_b64}})
+    sid, payload = json.dumps(stream_sid), json.dumps(payload_b64)
+    return '{"event":"media","streamSid":' + sid + ',"media":{"payload":' + payload + "}}"
 
 
 def mark(stream_sid: str, name: str) -> str:
-    return json.dumps({"event": "mark", "streamSid": stream_sid, "mark": {"name": name}})
+    return '{"event":"mark","streamSid":' + json.dumps(stream_sid) + ',"mark":{"name":' + json.dumps(name) + "}}"
 
 
 def clear(stream_sid: str) -> str:
