@@ -11,9 +11,9 @@
 
 import statistics
 import time
+from unittest import mock
 
 import requests
-import sqlalchemy as sa
 
 from . import seed, wrk
 from .cpu import ScopedCpuMeter
@@ -68,26 +68,26 @@ def _measure(env: BenchEnv, url: str, api_key: str | None, seconds: float, serve
 
 
 def _query_plans(env: BenchEnv, org: seed.SeededOrg) -> dict:
-    """EXPLAIN ANALYZE of exactly the statements the endpoint runs (captured from the API's read path)."""
+    """EXPLAIN ANALYZE of exactly the statements the endpoint runs (captured from the API's read path,
+    which runs them on the driver's cursor: database._DirectRead)."""
     with env.app_context() as app:
+        from webapp import database
         from webapp.api import queries
         from webapp.extensions import db
 
         plans = {}
         cases = (("list", {}), ("list_status", {"status": "completed"}),
                  ("filtered", {"status": "completed", "agent_id": org.agent_ids[0]}))  # fmt: skip
+        run_rows = database._DirectRead.rows
         for name, filters in cases:
             captured = []
 
-            def capture(_conn, _cursor, statement, parameters, _context, _many, into=captured):
-                into.append((statement, parameters))
+            def capture(direct, dbapi_connection, params, into=captured):
+                into.append((direct.compiled.string, direct.compiled.construct_params(params)))
+                return run_rows(direct, dbapi_connection, params)
 
-            sa.event.listen(db.engine, "before_cursor_execute", capture)
-            try:
+            with mock.patch.object(database._DirectRead, "rows", capture):
                 queries.list_calls(org.org_id, limit=50, offset=0, **filters)
-            finally:
-                sa.event.remove(db.engine, "before_cursor_execute", capture)
-            db.session.rollback()
             with db.engine.connect() as conn:
                 plans[name] = [
                     "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params))

@@ -58,7 +58,9 @@ def _configure_logging(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     from .queues import init_redis
     from .services import count_tracking
+    from .session_cookie import SessionCookies
 
+    app.session_interface = SessionCookies()
     db.init_app(app)
     count_tracking.install()  # resource_counts follow every change, in its transaction
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))

@@ -20,6 +20,9 @@ from .models import ApiKey, Membership, User, hash_token
 from .services import key_usage
 
 SESSION_VERSION = "sv"
+API_KEY_BY_HASH = sa.select(ApiKey.id, ApiKey.organization_id, ApiKey.revoked_at, ApiKey.last_used_at).where(
+    ApiKey.key_hash == sa.bindparam("key_hash")
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,7 @@ def authenticate_api_key(token: str | None) -> Principal:
     if cache_entry is None:
         key_cache.start_listening()
         changes = cache.changes()
-        columns = (ApiKey.id, ApiKey.organization_id, ApiKey.revoked_at, ApiKey.last_used_at)
-        found = read_rows(sa.select(*columns).where(ApiKey.key_hash == key_hash))  # no transaction held
+        found = read_rows(API_KEY_BY_HASH, {"key_hash": key_hash})  # no transaction held
         if not found:
             raise Unauthorized("Invalid API key")
         key = found[0]

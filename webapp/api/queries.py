@@ -1,7 +1,8 @@
 """The API's reads as Core statements of the output columns only (api.reads runs and encodes them).
 
 Each output model names its columns: a field that is a column of the table is selected as is,
-computed fields are SQL expressions, nested lists are read by a second statement.
+computed fields are SQL expressions, nested lists are read by a second statement. Every statement
+is built once, here, with bound parameters (:organization_id and the request's values).
 """
 
 import sqlalchemy as sa
@@ -14,7 +15,6 @@ from ..models import Agent, Call, Task, TranscriptTurn, WebhookAttempt, WebhookD
 from ..schemas.agents import AgentOut, AgentSummary
 from ..schemas.calls import CallDetailOut, CallOut, TranscriptTurnOut, WebhookAttemptOut, WebhookDeliveryOut
 from ..schemas.tasks import AttemptOut, TaskOut
-from ..services import resource_counts
 from ..services.agents import AGENT_STATUS
 from . import reads
 
@@ -45,104 +45,131 @@ DELIVERY_COLUMNS = output_columns(WebhookDelivery, WebhookDeliveryOut)
 DELIVERY_ATTEMPT_COLUMNS = (WebhookAttempt.delivery_id, *output_columns(WebhookAttempt, WebhookAttemptOut))
 
 
-def _live_agents(org_id: str) -> list:
-    return [Agent.organization_id == org_id, Agent.deleted_at.is_(None)]
+ORG = sa.bindparam("organization_id")
+
+
+AGENTS = reads.Listing(
+    AGENT_COLUMNS,
+    scope=(Agent.organization_id == ORG, Agent.deleted_at.is_(None)),
+    filters={"enabled": Agent.enabled},
+    order_by=(Agent.created_at.desc(), Agent.id),
+    counted="agents",
+)
+AGENT = sa.select(*AGENT_COLUMNS).where(*AGENTS.scope, Agent.id == sa.bindparam("agent_id")).limit(1)
 
 
 def list_agents(org_id: str, *, enabled: bool | None, limit: int, offset: int) -> reads.Page:
-    where = _live_agents(org_id)
-    if enabled is not None:
-        where.append(Agent.enabled == enabled)
-    exact = resource_counts.total_query(org_id, "agents", None if enabled is None else AGENT_STATUS[enabled])
-    return reads.page(AGENT_COLUMNS, where, order_by=(Agent.created_at.desc(), Agent.id), limit=limit, offset=offset,
-                      exact_count=exact)  # fmt: skip
+    status = None if enabled is None else AGENT_STATUS[enabled]
+    return AGENTS.page(org_id, {"enabled": enabled}, exact=True, count_status=status, limit=limit, offset=offset)
 
 
 def get_agent(org_id: str, agent_id: str):
     agent_id = canonical_id(agent_id, "Agent")
-    return _found(reads.one(sa.select(*AGENT_COLUMNS).where(*_live_agents(org_id), Agent.id == agent_id)), "Agent")
+    return _found(reads.one(AGENT, {"organization_id": org_id, "agent_id": agent_id}), "Agent")
 
 
-def _given(*filters: tuple) -> list:
-    """`column == value` for each (column, value) filter whose value was given."""
-    return [column == value for column, value in filters if value is not None]
+TASKS = reads.Listing(
+    TASK_COLUMNS,
+    scope=(Task.organization_id == ORG,),
+    filters={"agent_id": Task.agent_id, "campaign_id": Task.campaign_id, "status": Task.status},
+    order_by=(Task.created_at.desc(), Task.id),
+    counted="tasks",
+)
+TASK_WITH_AGENT = (
+    sa.select(*TASK_COLUMNS, *(column.label(f"agent__{column.key}") for column in AGENT_SUMMARY_COLUMNS))
+    .join_from(Task, Agent, Agent.id == Task.agent_id)
+    .where(Task.organization_id == ORG, Task.id == sa.bindparam("task_id"))
+    .limit(1)
+)
+TASK_ATTEMPTS = (
+    sa.select(*TASK_ATTEMPT_COLUMNS).where(Call.task_id == sa.bindparam("task_id")).order_by(Call.created_at, Call.id)
+)
 
 
 def list_tasks(org_id: str, *, agent_id=None, campaign_id=None, status=None, limit: int, offset: int) -> reads.Page:
-    where = [Task.organization_id == org_id,
-             *_given((Task.agent_id, agent_id), (Task.campaign_id, campaign_id), (Task.status, status))]  # fmt: skip
-    exact = resource_counts.total_query(org_id, "tasks", status) if agent_id is None and campaign_id is None else None
-    return reads.page(TASK_COLUMNS, where, order_by=(Task.created_at.desc(), Task.id), limit=limit, offset=offset,
-                      exact_count=exact)  # fmt: skip
+    filters = {"agent_id": agent_id, "campaign_id": campaign_id, "status": status}
+    exact = agent_id is None and campaign_id is None
+    return TASKS.page(org_id, filters, exact=exact, count_status=status, limit=limit, offset=offset)
 
 
 def get_task(org_id: str, task_id: str) -> dict:
     """The task with its agent (summary) and every call placed for it, oldest first."""
-    task_id = canonical_id(task_id, "Task")
-    agent_columns = (column.label(f"agent__{column.key}") for column in AGENT_SUMMARY_COLUMNS)
-    statement = (
-        sa.select(*TASK_COLUMNS, *agent_columns)
-        .join_from(Task, Agent, Agent.id == Task.agent_id)
-        .where(Task.organization_id == org_id, Task.id == task_id)
-    )
-    row = _found(reads.one(statement), "Task")
-    attempts = read_rows(
-        sa.select(*TASK_ATTEMPT_COLUMNS).where(Call.task_id == task_id).order_by(Call.created_at, Call.id)
-    )
-    fields = dict(row)
+    params = {"organization_id": org_id, "task_id": canonical_id(task_id, "Task")}
+    fields = dict(_found(reads.one(TASK_WITH_AGENT, params), "Task"))
+    attempts = read_rows(TASK_ATTEMPTS, params)
     agent_fields = {key.removeprefix("agent__"): fields.pop(key) for key in list(fields) if key.startswith("agent__")}
     return {**fields, "agent": agent_fields, "attempts": attempts}
 
 
+CALLS = reads.Listing(
+    CALL_COLUMNS,
+    scope=(Call.organization_id == ORG,),
+    filters={"task_id": Call.task_id, "agent_id": Call.agent_id, "status": Call.status},
+    order_by=(Call.created_at.desc(), Call.id),
+    counted="calls",
+)
+
+
+def _call_statement(*columns) -> sa.Select:
+    return sa.select(*columns).where(Call.organization_id == ORG, Call.id == sa.bindparam("call_id")).limit(1)
+
+
+CALL_DETAIL = _call_statement(*CALL_DETAIL_COLUMNS)
+CALL_STATUS = _call_statement(Call.id, Call.status)
+CALL_REPORT = _call_statement(Call.id, Call.report)
+CALL_ID = _call_statement(Call.id)
+TRANSCRIPT = (
+    sa.select(*TURN_COLUMNS).where(TranscriptTurn.call_id == sa.bindparam("call_id")).order_by(TranscriptTurn.position)
+)
+DELIVERIES = (
+    sa.select(*DELIVERY_COLUMNS)
+    .where(WebhookDelivery.organization_id == ORG, WebhookDelivery.call_id == sa.bindparam("call_id"))
+    .order_by(WebhookDelivery.created_at)
+)
+DELIVERY_ATTEMPTS = (
+    sa.select(*DELIVERY_ATTEMPT_COLUMNS)
+    .where(WebhookAttempt.delivery_id.in_(sa.bindparam("delivery_ids", expanding=True)))
+    .order_by(WebhookAttempt.delivery_id, WebhookAttempt.number)
+)
+
+
 def list_calls(org_id: str, *, task_id=None, agent_id=None, status=None, limit: int, offset: int) -> reads.Page:
-    where = [Call.organization_id == org_id,
-             *_given((Call.task_id, task_id), (Call.agent_id, agent_id), (Call.status, status))]  # fmt: skip
-    exact = resource_counts.total_query(org_id, "calls", status) if task_id is None and agent_id is None else None
-    return reads.page(CALL_COLUMNS, where, order_by=(Call.created_at.desc(), Call.id), limit=limit, offset=offset,
-                      exact_count=exact)  # fmt: skip
+    filters = {"task_id": task_id, "agent_id": agent_id, "status": status}
+    exact = task_id is None and agent_id is None
+    return CALLS.page(org_id, filters, exact=exact, count_status=status, limit=limit, offset=offset)
 
 
-def _call(org_id: str, call_id: str, columns):
-    call_id = canonical_id(call_id, "Call")
-    return _found(reads.one(sa.select(*columns).where(Call.organization_id == org_id, Call.id == call_id)), "Call")
+def _call(org_id: str, call_id: str, statement: sa.Select):
+    params = {"organization_id": org_id, "call_id": canonical_id(call_id, "Call")}
+    return _found(reads.one(statement, params), "Call")
 
 
 def _transcript(call_id: str) -> list:
-    return read_rows(
-        sa.select(*TURN_COLUMNS).where(TranscriptTurn.call_id == call_id).order_by(TranscriptTurn.position)
-    )
+    return read_rows(TRANSCRIPT, {"call_id": call_id})
 
 
 def get_call(org_id: str, call_id: str) -> dict:
-    row = _call(org_id, call_id, CALL_DETAIL_COLUMNS)
+    row = _call(org_id, call_id, CALL_DETAIL)
     return {**row, "transcript": _transcript(row["id"])}
 
 
 def get_transcript(org_id: str, call_id: str) -> dict:
-    row = _call(org_id, call_id, (Call.id, Call.status))
+    row = _call(org_id, call_id, CALL_STATUS)
     return {"call_id": row["id"], "status": row["status"], "transcript": _transcript(row["id"])}
 
 
 def stored_report(org_id: str, call_id: str) -> dict | None:
     """The call's stored report (None when it has none yet: the caller generates one)."""
-    return _call(org_id, call_id, (Call.id, Call.report))["report"]
+    return _call(org_id, call_id, CALL_REPORT)["report"]
 
 
 def webhook_deliveries(org_id: str, call_id: str) -> list[dict]:
-    call = _call(org_id, call_id, (Call.id,))
-    deliveries = read_rows(
-        sa.select(*DELIVERY_COLUMNS)
-        .where(WebhookDelivery.organization_id == org_id, WebhookDelivery.call_id == call["id"])
-        .order_by(WebhookDelivery.created_at)
-    )
+    call = _call(org_id, call_id, CALL_ID)
+    deliveries = read_rows(DELIVERIES, {"organization_id": org_id, "call_id": call["id"]})
     if not deliveries:
         return []
     attempts: dict[str, list] = {}
-    for attempt in read_rows(
-        sa.select(*DELIVERY_ATTEMPT_COLUMNS)
-        .where(WebhookAttempt.delivery_id.in_([delivery["id"] for delivery in deliveries]))
-        .order_by(WebhookAttempt.delivery_id, WebhookAttempt.number)
-    ):
+    for attempt in read_rows(DELIVERY_ATTEMPTS, {"delivery_ids": [delivery["id"] for delivery in deliveries]}):
         attempts.setdefault(attempt["delivery_id"], []).append(attempt)
     return [{**delivery, "attempts": attempts.get(delivery["id"], [])} for delivery in deliveries]
 

@@ -10,6 +10,7 @@ calling `adjust`/`moved` next to the statement. `recount` rebuilds the rows from
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -57,21 +58,26 @@ COUNTED = {
 COUNTED_BY_MODEL = {counted.model: counted for counted in COUNTED.values()}
 
 
-def total_query(organization_id: str, resource: str, status: str | None = None) -> sa.ScalarSelect | None:
-    """The exact count as a scalar subquery (to read within another statement, such as a page's),
-    or None when no exact count applies (a resource or status not counted here)."""
+def counts_exactly(resource: str, status: str | None) -> bool:
+    """Whether the exact count applies to `resource` rows of `status` (None: every listed status)."""
     counted = COUNTED.get(resource)
-    if counted is None or (status is not None and status not in counted.listed):
-        return None
-    statuses = counted.listed if status is None else (status,)
+    return counted is not None and (status is None or status in counted.listed)
+
+
+@cache
+def total_subquery(resource: str, *, by_status: bool) -> sa.ScalarSelect:
+    """The exact count as a scalar subquery (to read within another statement, such as a page's),
+    with bound parameters :organization_id and, when `by_status`, :count_status (else every listed
+    status is counted). Built once per shape; only where counts_exactly()."""
+    counted = COUNTED[resource]
     table = ResourceCount.__table__
+    if by_status:
+        statuses = table.c.status == sa.bindparam("count_status")
+    else:  # constants of the code, written into the SQL (an expanding parameter is rebuilt at every execution)
+        statuses = table.c.status.in_([sa.literal_column(f"'{status}'") for status in counted.listed])
     return (
         sa.select(sa.cast(sa.func.coalesce(sa.func.sum(table.c.n), 0), sa.BigInteger))
-        .where(
-            table.c.organization_id == organization_id,
-            table.c.resource == resource,
-            table.c.status.in_(statuses) if len(statuses) > 1 else table.c.status == statuses[0],
-        )
+        .where(table.c.organization_id == sa.bindparam("organization_id"), table.c.resource == resource, statuses)
         .scalar_subquery()
     )
 
@@ -80,11 +86,12 @@ def total(organization_id: str, resource: str, status: str | None = None) -> int
     """How many of the organization's `resource` rows have `status` (every listed status when
     None), as committed: one primary-key lookup in autocommit (no transaction round trips). None
     when no exact count applies."""
-    query = total_query(organization_id, resource, status)
-    if query is None:
+    if not counts_exactly(resource, status):
         return None
+    statement = sa.select(total_subquery(resource, by_status=status is not None))
+    params = {"organization_id": organization_id, "count_status": status}
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        return int(connection.execute(sa.select(query)).scalar_one())
+        return int(connection.execute(statement, params).scalar_one())
 
 
 def pending_deltas(session: Session | None = None) -> Counter:
