@@ -168,28 +168,27 @@ def test_callee_hangs_up_first(account, emulators):
     assert emulators.sockets.conversation_for(agent_id).ended_by == "client"
 
 
-def test_agent_socket_dropping_ends_the_call(account, emulators):
-    def agent(c):
-        c.say("Hello, this is Acme.")
-        c.drop()
+def _drops_its_socket(c):
+    c.say("Hello, this is Acme.")
+    c.drop()
 
+
+def _sends_an_unreadable_message(c):
+    c.say("Hello, this is Acme.")
+    c.send({"type": "audio", "audio_event": {"audio_base_64": "//8=", "event_id": "not-a-number"}})
+    c.wait_closed()
+
+
+@pytest.mark.parametrize(
+    ("agent", "reason"),
+    [(_drops_its_socket, "agent connection dropped"), (_sends_an_unreadable_message, "a message could not be handled")],
+    ids=["socket-dropped", "unreadable-message"],
+)
+def test_an_agent_side_failure_ends_the_call_and_hangs_up(account, emulators, agent, reason):
     call_id, number, _ = bridged_call(account, emulators, script=agent)
     call = finished(account, call_id)
     assert call["status"] == "failed" and call["failure_reason"] == "provider_error", call
-    assert "agent connection dropped" in call["error_message"]
-    twilio_hung_up(emulators, number)
-
-
-def test_an_agent_message_the_bridge_cannot_handle_ends_the_call(account, emulators):
-    def agent(c):
-        c.say("Hello, this is Acme.")
-        c.send({"type": "audio", "audio_event": {"audio_base_64": "//8=", "event_id": "not-a-number"}})
-        c.wait_closed()
-
-    call_id, number, _ = bridged_call(account, emulators, script=agent)
-    call = finished(account, call_id)
-    assert call["status"] == "failed" and call["failure_reason"] == "provider_error", call
-    assert "a message could not be handled" in call["error_message"]
+    assert reason in call["error_message"]
     twilio_hung_up(emulators, number)
 
 
